@@ -1,0 +1,16 @@
+# Demo 3, delayed: what the harness checks (every send and recv, in order).
+TITLE = "delayed: a pause between sends; a slow reader still gets helloworld"
+
+RUNS = [
+    run("03-delayed-server", "03-delayed-client", [
+        # conn 1: the server reads during the client's pause
+        send("client", 1, b"hello", conn=1),
+        recv("server", 1, b"hello", conn=1),
+        send("client", 2, b"world", conn=1),
+        recv("server", 2, b"world", conn=1),
+        # conn 2: same sends and pause, but the server reads after both
+        send("client", 1, b"hello", conn=2),
+        send("client", 2, b"world", conn=2),
+        recv("server", 1, b"helloworld", conn=2),
+    ]),
+]

@@ -1,0 +1,24 @@
+# Demo 4, truncate: what the harness checks (every send and recv, in order).
+TITLE = "truncate: the SSH client's recv(1024) cuts a long answer; the next answer is its rest"
+
+LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "
+                b"printf \"line %03d of a long output\\n\", i }'")
+LONG = b"".join(b"line %03d of a long output\n" % i for i in range(1, 101))  # 2600 bytes
+
+RUNS = [
+    run("04-truncate-server", "04-truncate-client", [
+        send("client", 1, LONG_COMMAND),
+        recv("server", 1, LONG_COMMAND),
+        send("server", 1, LONG),
+        recv("client", 1, LONG[:1024]),       # cut at 1024 bytes
+        send("client", 2, b"echo hello"),
+        recv("server", 2, b"echo hello"),
+        send("server", 2, b"hello\n"),
+        recv("client", 2, LONG[1024:2048]),   # the answer to "echo hello": old bytes
+        send("client", 3, b"echo world"),
+        recv("server", 3, b"echo world"),
+        send("server", 3, b"world\n"),
+        recv("client", 3, LONG[2048:] + b"hello\n" + b"world\n"),
+        recv("server", 4, b""),               # the client closed
+    ]),
+]

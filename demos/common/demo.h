@@ -1,0 +1,121 @@
+/*
+ * demo.h - the plumbing every demo shares, so each demo's server.c and
+ * client.c show only their lesson.
+ *
+ * These are program helpers, not library code: on any error they print a
+ * clear message to stderr and exit(1), as the capitalised wrappers in
+ * Stevens' UNP do. (The framing library in solution/ returns its errors.)
+ *
+ * Every send and recv a demo makes is printed as one stable line:
+ *
+ *   client | send #1 | conn 1 | at 0 |  5 bytes | "hello"
+ *   server | recv #1 | conn 1 | at 0 | 10 bytes | "helloworld" | asked 1024
+ *
+ * "at" is the offset of those bytes in the connection's byte stream. A send
+ * line is printed just before the send() and a recv line just after the
+ * recv(), so when both programs share one terminal, every recv line comes
+ * after the send lines whose bytes it returned. harness/demolib.py parses
+ * these lines; other lines ("server: ...") are for people.
+ */
+#ifndef DEMO_H
+#define DEMO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* Command-line options shared by all demo programs. */
+struct demo_args {
+    const char *host; /* --host, default 127.0.0.1 */
+    int port;         /* --port, default 0 (server: pick a free port) */
+    int full;         /* --full: print every byte, never abbreviate */
+    long pause_ms;    /* --pause-ms, for demos that pause between sends */
+};
+
+#define DEMO_WANTS_PAUSE 1 /* flag for demo_parse_args: accept --pause-ms */
+
+/*
+ * demo_parse_args - parse --host, --port, --full (and --pause-ms when flags
+ * has DEMO_WANTS_PAUSE). --help prints usage and exits 0; a bad option
+ * prints usage and exits 2. A client without --port exits with a hint.
+ */
+struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
+                                 int flags, long default_pause_ms);
+
+/* One connection's byte stream, as seen from one side. */
+struct trace {
+    const char *side; /* "client" or "server" */
+    int conn;         /* connection number, from 1 */
+    int full;         /* print every byte */
+    int sends, recvs; /* how many calls so far */
+    long sent, rcvd;  /* stream offsets: bytes sent and received so far */
+};
+
+struct trace demo_trace(const char *side, int conn, const struct demo_args *a);
+
+/* demo_send - print a send line, then send all n bytes (one send() call
+ * unless the kernel takes fewer bytes, which is reported). */
+void demo_send(struct trace *t, int fd, const void *buf, size_t n);
+
+/* demo_recv - one recv(fd, buf, cap, 0), exactly as a course would write it;
+ * prints the bytes it returned. Returns that count (0 means the peer closed). */
+size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap);
+
+/* demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
+ * in fd's receive buffer (polling every millisecond, up to 10 s). This is
+ * how a demo makes sure several sends have all arrived before it reads. */
+void demo_wait_queued(const struct trace *t, int fd, size_t n);
+
+/* demo_queued - how many bytes wait unread in fd's receive buffer (FIONREAD). */
+size_t demo_queued(int fd);
+
+/* demo_listen - listen on host:port and print "server: listening on HOST:PORT". */
+int demo_listen(const struct demo_args *a);
+
+/* demo_accept - accept one connection; prints a line naming it. */
+int demo_accept(int listen_fd, int conn);
+
+/* demo_connect - connect to the server; prints a line naming the connection. */
+int demo_connect(const struct demo_args *a, int conn);
+
+/*
+ * A sync connection: a second TCP connection, used only to make a demo
+ * deterministic (e.g. "the server has read hello, you may send world").
+ * It never carries the bytes under study. The client opens it first, so
+ * the server knows which accepted connection is which.
+ */
+int demo_accept_sync(int listen_fd);
+int demo_connect_sync(const struct demo_args *a);
+
+/* demo_sync_post - tell the peer that `what` has happened (prints a line). */
+void demo_sync_post(int sync_fd, const char *side, const char *what);
+
+/* demo_sync_wait - wait until the peer posts; prints what we waited for. */
+void demo_sync_wait(int sync_fd, const char *side, const char *what);
+
+/* demo_say - print one line for people: "side: text". */
+void demo_say(const char *side, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* demo_die - print "side: error: text" to stderr and exit(1). */
+void demo_die(const char *side, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* demo_pause_ms - sleep ms milliseconds (EINTR-safe). Used only where the
+ * course itself pauses; never to make a demo's timing come out right. */
+void demo_pause_ms(long ms);
+
+/*
+ * demo_run_shell - run cmd with /bin/sh -c and return its stdout followed by
+ * its stderr (malloc'd; *len gets the size), read the way the course's
+ * subprocess code reads them: stdout to EOF, then stderr. Demo 10 shows
+ * why that order can hang; the commands of demo 4 write little to stderr.
+ */
+char *demo_run_shell(const char *side, const char *cmd, size_t *len);
+
+/* demo_escape - the bytes as a C-style string literal ("a\n\x00"); long data
+ * is abbreviated to its head and tail unless full. Returns a static buffer,
+ * valid until four more calls. */
+const char *demo_escape(const void *buf, size_t n, int full);
+
+#endif

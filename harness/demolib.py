@@ -1,0 +1,275 @@
+"""demolib - run a demo's server and client, parse their send/recv lines,
+and check them against the demo's expectations (demos/NN-name/expect.py).
+
+Standard library only. Used by rundemo.py (make demo-N) and run_tests.py
+(make test).
+"""
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "bin"
+DEMOS = ROOT / "demos"
+
+# client | send #1 | conn 1 | at 0 | 5 bytes | "hello"
+# server | recv #1 | conn 1 | at 0 | 10 bytes | "helloworld" | asked 1024
+CALL_LINE = re.compile(
+    r'^(?P<side>client|server) \| (?P<op>send|recv) #(?P<num>\d+) \| conn (?P<conn>\d+)'
+    r' \| at (?P<at>\d+) \| (?P<count>\d+) bytes \| (?P<data>EOF|".*")'
+    r'(?: \| asked (?P<asked>\d+))?$')
+LISTENING = re.compile(r'listening on (\S+):(\d+)$')
+ESCAPE = re.compile(rb'\\(x[0-9a-fA-F]{2}|.)')
+ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b'"': b'"', b"\\": b"\\"}
+
+
+def unescape(text: str) -> bytes:
+    """The bytes behind one escaped literal body (without its quotes)."""
+    def one(m):
+        e = m.group(1)
+        return bytes([int(e[1:], 16)]) if e[:1] == b"x" and len(e) == 3 else ESCAPES[e]
+    return ESCAPE.sub(one, text.encode("latin-1"))
+
+
+@dataclass
+class Call:
+    """One send or recv as a demo printed it."""
+    side: str
+    op: str
+    num: int
+    conn: int
+    at: int
+    count: int
+    head: bytes            # all the bytes, or the first ones when abbreviated
+    tail: Optional[bytes]  # None when head holds every byte
+    asked: Optional[int]
+    line_no: int           # position in the merged output of both programs
+
+    def matches(self, data: bytes) -> bool:
+        if self.count != len(data):
+            return False
+        if self.tail is None:
+            return self.head == data
+        return data.startswith(self.head) and data.endswith(self.tail)
+
+    def describe(self) -> str:
+        shown = repr(self.head) if self.tail is None else f"{self.head!r}...{self.tail!r}"
+        return f"{self.side} {self.op} #{self.num} conn {self.conn}: {self.count} bytes {shown}"
+
+
+def parse_call(line: str, line_no: int) -> Optional[Call]:
+    m = CALL_LINE.match(line)
+    if not m:
+        return None
+    data = m.group("data")
+    head, tail = b"", None
+    if data != "EOF":
+        parts = data[1:-1].split('" ... "')  # abbreviated: "head" ... "tail"
+        head = unescape(parts[0])
+        tail = unescape(parts[1]) if len(parts) == 2 else None
+    asked = m.group("asked")
+    return Call(m.group("side"), m.group("op"), int(m.group("num")), int(m.group("conn")),
+                int(m.group("at")), int(m.group("count")), head, tail,
+                int(asked) if asked else None, line_no)
+
+
+# ---- expectations, as written in demos/NN-name/expect.py ----
+
+@dataclass
+class Expected:
+    side: str
+    op: str
+    num: int
+    data: bytes
+    conn: int = 1
+
+    def describe(self) -> str:
+        return f"{self.side} {self.op} #{self.num} conn {self.conn}: {len(self.data)} bytes {self.data!r}"
+
+
+def send(side, num, data, conn=1):
+    """The send call #num on this side and connection sent exactly these bytes."""
+    return Expected(side, "send", num, data, conn)
+
+
+def recv(side, num, data, conn=1):
+    """The recv call #num on this side and connection returned exactly these bytes
+    (b"" means it returned 0: the peer closed)."""
+    return Expected(side, "recv", num, data, conn)
+
+
+@dataclass
+class Run:
+    """One server and one client run together, and every send/recv they must make."""
+    server: str
+    client: str
+    calls: List[Expected]
+    args: List[str] = field(default_factory=list)
+    label: str = ""
+
+
+def run(server, client, calls, args=(), label=""):
+    return Run(server, client, list(calls), list(args), label)
+
+
+@dataclass
+class Demo:
+    number: int
+    name: str        # e.g. 01-coalesce
+    title: str
+    runs: List[Run]
+    path: Path
+
+
+def load_demo(number: int) -> Demo:
+    folders = sorted(DEMOS.glob(f"{number:02d}-*"))
+    if not folders:
+        raise SystemExit(f"no demo {number}: try 'make help'")
+    folder = folders[0]
+    path = folder / "expect.py"
+    names = {"send": send, "recv": recv, "run": run}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
+    return Demo(number, folder.name, names["TITLE"], names["RUNS"], path)
+
+
+def all_demos() -> List[Demo]:
+    numbers = sorted(int(p.name[:2]) for p in DEMOS.glob("[0-9][0-9]-*") if (p / "expect.py").exists())
+    return [load_demo(n) for n in numbers]
+
+
+# ---- running a server and a client on one shared output ----
+
+@dataclass
+class Outcome:
+    commands: List[List[str]]
+    codes: List[Optional[int]]
+    lines: List[str]
+    error: str = ""  # set when the run itself went wrong (no port, timeout)
+
+    @property
+    def calls(self) -> List[Call]:
+        parsed = (parse_call(line, i) for i, line in enumerate(self.lines))
+        return [c for c in parsed if c]
+
+
+def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None) -> Outcome:
+    """Start the server on a free port, then the client with the port the
+    server printed. Both write to one pipe, so their lines keep the order in
+    which they were written."""
+    rfd, wfd = os.pipe()
+    server_cmd = [str(BIN / run_spec.server), "--port", "0", *run_spec.args, *extra_args]
+    procs, commands, lines, pending = [], [server_cmd], [], b""
+    outcome = Outcome(commands, [], lines)
+    deadline = time.monotonic() + timeout
+
+    def start(cmd):
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=wfd, stderr=wfd,
+                                      cwd=ROOT, start_new_session=True))
+
+    try:
+        start(server_cmd)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                outcome.error = f"timed out after {timeout:.0f} s"
+                break
+            ready, _, _ = select.select([rfd], [], [], min(left, 0.5))
+            if not ready:
+                continue
+            chunk = os.read(rfd, 65536)
+            if not chunk:
+                break  # every writer has exited
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                line = raw.decode("utf-8", "replace")
+                lines.append(line)
+                if on_line:
+                    on_line(line)
+                m = LISTENING.search(line)
+                if m and len(procs) == 1:
+                    client_cmd = [str(BIN / run_spec.client), "--port", m.group(2),
+                                  *run_spec.args, *extra_args]
+                    commands.append(client_cmd)
+                    start(client_cmd)
+                    os.close(wfd)  # from now on, EOF means both programs are done
+                    wfd = -1
+            if len(procs) == 1 and procs[0].poll() is not None and wfd >= 0:
+                outcome.error = "the server exited before printing 'listening on HOST:PORT'"
+                break
+        if pending:
+            lines.append(pending.decode("utf-8", "replace"))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        outcome.codes = [p.wait() for p in procs]
+        os.close(rfd)
+        if wfd >= 0:
+            os.close(wfd)
+    return outcome
+
+
+# ---- checking an outcome against a Run ----
+
+def check(run_spec: Run, outcome: Outcome) -> List[str]:
+    """Every way the outcome differs from what the lesson says; [] if none."""
+    problems = []
+    if outcome.error:
+        problems.append(outcome.error)
+    for cmd, code in zip(outcome.commands, outcome.codes):
+        if code != 0:
+            problems.append(f"{Path(cmd[0]).name} exited with {code}")
+    if len(outcome.commands) < 2:
+        return problems + ["the client never started"]
+    calls = outcome.calls
+
+    # 1. Each side's calls, in order, are exactly the expected ones.
+    for side in ("server", "client"):
+        got = [c for c in calls if c.side == side]
+        want = [e for e in run_spec.calls if e.side == side]
+        for i in range(max(len(got), len(want))):
+            g = got[i] if i < len(got) else None
+            w = want[i] if i < len(want) else None
+            if g is None:
+                problems.append(f"missing: {w.describe()}")
+            elif w is None:
+                problems.append(f"unexpected: {g.describe()}")
+            elif (g.op, g.num, g.conn) != (w.op, w.num, w.conn) or not g.matches(w.data):
+                problems.append(f"expected {w.describe()}\n      got {g.describe()}")
+
+    # 2. Offsets add up, and no recv line comes before the send of its bytes.
+    for c in calls:
+        before = [p for p in calls if (p.side, p.op, p.conn) == (c.side, c.op, c.conn)
+                  and p.line_no < c.line_no]
+        if c.at != sum(p.count for p in before):
+            problems.append(f"offset {c.at} is not the sum of earlier counts: {c.describe()}")
+        if c.op == "recv" and c.count:
+            end = c.at + c.count
+            sent = [p for p in calls if p.op == "send" and p.conn == c.conn and p.side != c.side
+                    and p.line_no < c.line_no]
+            if sum(p.count for p in sent) < end:
+                problems.append(f"printed before the send of its bytes: {c.describe()}")
+    return problems
+
+
+def report(run_spec: Run, outcome: Outcome, problems: List[str], limit=200) -> str:
+    """A failure report: the commands, exit codes, problems and the whole output."""
+    out = ["commands:"]
+    out += [f"  $ {' '.join(cmd)}  (exit {code})" for cmd, code in zip(outcome.commands, outcome.codes)]
+    out.append("problems:")
+    out += [f"  - {p}" for p in problems]
+    out.append("output of both programs, in order:")
+    out.append("  ------")
+    shown = outcome.lines[:limit]
+    out += [f"  {line}" for line in shown]
+    if len(outcome.lines) > limit:
+        out.append(f"  ... {len(outcome.lines) - limit} more lines")
+    out.append("  ------")
+    return "\n".join(out)
