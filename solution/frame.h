@@ -1,0 +1,136 @@
+/*
+ * frame.h - length-prefixed frames over a TCP byte stream.
+ *
+ * TCP delivers bytes, not messages: one recv() may return part of a send, or
+ * the end of one send and the start of the next. A frame puts the boundary
+ * back: a 4-byte unsigned length in network byte order (big-endian), then
+ * exactly that many bytes of body.
+ *
+ *     00 00 00 05 'h' 'e' 'l' 'l' 'o'      <- the frame for "hello"
+ *
+ * Return values. Every function here returns one of the frame_status codes
+ * below (or a byte count where it says so). None of them prints or exits;
+ * the program decides what an error means. FRAME_SYS leaves errno set by
+ * the system call that failed.
+ */
+#ifndef FRAME_H
+#define FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define FRAME_HEADER_SIZE 4
+
+enum frame_status {
+    FRAME_OK = 0,         /* a whole frame was read or written */
+    FRAME_AGAIN = 1,      /* frame_reader: no complete frame buffered yet */
+    FRAME_EOF = -1,       /* the peer closed at a frame boundary: a clean end */
+    FRAME_TRUNCATED = -2, /* the peer closed inside a header or a body */
+    FRAME_TOO_BIG = -3,   /* the header announced more than the caller's limit */
+    FRAME_SYS = -4,       /* a system call failed; errno says why */
+    FRAME_NOMEM = -5      /* malloc failed */
+};
+
+/* frame_strerror - a short English phrase for a frame_status code. */
+const char *frame_strerror(int status);
+
+/* frame_put_length - write len into out[0..3], big-endian (what htonl does). */
+void frame_put_length(unsigned char out[FRAME_HEADER_SIZE], uint32_t len);
+
+/* frame_get_length - read a big-endian length from in[0..3]. */
+uint32_t frame_get_length(const unsigned char in[FRAME_HEADER_SIZE]);
+
+/*
+ * read_exact - read exactly n bytes, looping over short reads and EINTR.
+ * Returns n; or fewer (0..n-1) if the peer closed first; or -1 with errno.
+ */
+ssize_t read_exact(int fd, void *buf, size_t n);
+
+/*
+ * write_all - write all n bytes, looping over short writes and EINTR.
+ * Never raises SIGPIPE on a socket. Returns 0, or -1 with errno (EPIPE if
+ * the peer is gone).
+ */
+int write_all(int fd, const void *buf, size_t n);
+
+/*
+ * send_frame - send header and body with one system call (sendmsg with two
+ * iovecs). Two send() calls, header then body, would let Nagle's algorithm
+ * hold the body until the header is ACKed: tens of ms per message.
+ * Returns FRAME_OK, FRAME_TOO_BIG (len does not fit in 32 bits), or
+ * FRAME_SYS with errno.
+ */
+int send_frame(int fd, const void *body, size_t len);
+
+/*
+ * send_framev - like send_frame, with the body gathered from several pieces
+ * (e.g. a 1-byte message type and its payload). At most 8 pieces; more (or
+ * fewer than 0) gives FRAME_SYS with errno EINVAL.
+ */
+int send_framev(int fd, const struct iovec *parts, int nparts);
+
+/*
+ * recv_frame - read one frame with blocking reads: the header, then the body.
+ * The body goes into buf (capacity cap); a length above cap is rejected
+ * with FRAME_TOO_BIG before any of the body is read. *len gets the length
+ * (on FRAME_TOO_BIG too: the length the header announced).
+ * Returns FRAME_OK, FRAME_EOF (closed before any byte of this frame),
+ * FRAME_TRUNCATED, FRAME_TOO_BIG, or FRAME_SYS.
+ */
+int recv_frame(int fd, void *buf, size_t cap, uint32_t *len);
+
+/*
+ * frame_reader - a buffered reader: one recv() may carry several frames and
+ * the start of the next; the reader hands out every complete frame and keeps
+ * the partial tail for the next recv(). (CS:APP's rio_t does the same for lines.)
+ */
+struct frame_reader {
+    unsigned char *buf;  /* buffered bytes live in buf[start..end) */
+    size_t cap;          /* allocated size of buf */
+    size_t start, end;
+    uint32_t max_body;   /* longer bodies are refused with FRAME_TOO_BIG */
+    uint32_t bad_length; /* after FRAME_TOO_BIG: the length that was announced */
+};
+
+/* frame_reader_init - an empty reader; allocates nothing yet. Returns FRAME_OK. */
+int frame_reader_init(struct frame_reader *r, uint32_t max_body);
+
+/* frame_reader_free - release the buffer; the reader may be init'ed again. */
+void frame_reader_free(struct frame_reader *r);
+
+/*
+ * frame_reader_push - append n bytes that arrived (as if from one recv).
+ * Returns FRAME_OK or FRAME_NOMEM. Used by tests and the fuzzer; programs
+ * usually call frame_reader_fill.
+ */
+int frame_reader_push(struct frame_reader *r, const void *data, size_t n);
+
+/*
+ * frame_reader_fill - one recv() from fd into the reader's free space.
+ * Returns the byte count (> 0), 0 if the peer closed, or -1 with errno
+ * (EAGAIN on a non-blocking socket with nothing to read; ENOMEM; ENOBUFS if
+ * the buffer is full of frames that frame_reader_next has not taken out).
+ */
+ssize_t frame_reader_fill(struct frame_reader *r, int fd);
+
+/*
+ * frame_reader_next - take the next complete frame out of the buffer.
+ * Returns FRAME_OK with *body pointing into the reader's buffer (valid until
+ * the next call on the reader) and *len its length, FRAME_AGAIN if no whole frame is
+ * buffered yet, or FRAME_TOO_BIG if the next header announces more than
+ * max_body (r->bad_length says how much; nothing was allocated for it).
+ */
+int frame_reader_next(struct frame_reader *r, const unsigned char **body, uint32_t *len);
+
+/* frame_reader_pending - how many buffered bytes belong to no complete frame yet. */
+size_t frame_reader_pending(const struct frame_reader *r);
+
+/*
+ * frame_reader_at_eof - what the peer's close means, given what is buffered:
+ * FRAME_EOF if nothing is left over, FRAME_TRUNCATED if a partial frame is.
+ */
+int frame_reader_at_eof(const struct frame_reader *r);
+
+#endif
