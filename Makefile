@@ -13,9 +13,10 @@ BIN     := bin
 BUILD   := build
 
 DEMOS   := $(sort $(notdir $(wildcard demos/[0-9][0-9]-*)))
-# demos/NN-name/server.c -> bin/NN-name-server (a demo may reuse another demo's client)
-DEMO_PROGS := $(patsubst demos/%/server.c,$(BIN)/%-server,$(wildcard demos/*/server.c)) \
-              $(patsubst demos/%/client.c,$(BIN)/%-client,$(wildcard demos/*/client.c))
+# demos/NN-name/server.c -> bin/NN-name-server, fixed-client.c -> bin/NN-name-fixed-client
+# (a demo may reuse another demo's client)
+DEMO_SRCS  := $(wildcard demos/[0-9][0-9]-*/*.c)
+DEMO_PROGS := $(foreach f,$(DEMO_SRCS),$(BIN)/$(notdir $(patsubst %/,%,$(dir $(f))))-$(basename $(notdir $(f))))
 
 COMMON_OBJ := $(BUILD)/demo.o
 FRAME_OBJ  := $(BUILD)/frame.o
@@ -44,17 +45,24 @@ $(DEMO_GOALS): demo-%: all
 $(BUILD) $(BIN):
 	@mkdir -p $@
 
-$(BUILD)/demo.o: demos/common/demo.c demos/common/demo.h | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/demo.o: demos/common/demo.c demos/common/demo.h solution/frame.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Isolution -c -o $@ $<
 
 $(BUILD)/frame.o: solution/frame.c solution/frame.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BIN)/%-server: demos/%/server.c $(COMMON_OBJ) demos/common/demo.h | $(BIN)
-	$(CC) $(ALL_CFLAGS) -Idemos/common -o $@ $< $(COMMON_OBJ)
+# Each demo program is one .c file: server.c, client.c, fixed-server.c, fixed-client.c.
+DEMO_LINK = $(CC) $(ALL_CFLAGS) -Idemos/common -Isolution -o $@ $< $(COMMON_OBJ) $(FRAME_OBJ)
+DEMO_DEPS = $(COMMON_OBJ) $(FRAME_OBJ) demos/common/demo.h solution/frame.h | $(BIN)
 
-$(BIN)/%-client: demos/%/client.c $(COMMON_OBJ) demos/common/demo.h | $(BIN)
-	$(CC) $(ALL_CFLAGS) -Idemos/common -o $@ $< $(COMMON_OBJ)
+$(BIN)/%-fixed-server: demos/%/fixed-server.c $(DEMO_DEPS)
+	$(DEMO_LINK)
+$(BIN)/%-fixed-client: demos/%/fixed-client.c $(DEMO_DEPS)
+	$(DEMO_LINK)
+$(BIN)/%-server: demos/%/server.c $(DEMO_DEPS)
+	$(DEMO_LINK)
+$(BIN)/%-client: demos/%/client.c $(DEMO_DEPS)
+	$(DEMO_LINK)
 
 $(BIN)/rsh-server: $(wildcard solution/rsh-server*.c) $(FRAME_OBJ) solution/frame.h | $(BIN)
 	$(CC) $(ALL_CFLAGS) -Isolution -o $@ $(wildcard solution/rsh-server*.c) $(FRAME_OBJ)

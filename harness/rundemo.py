@@ -64,7 +64,7 @@ def main(argv) -> int:
     if failed:
         print(f"harness: demo {demo.number} did NOT do what {where} expects (see above)")
         return 1
-    print(f"harness: every send and recv above is the one {where} expects")
+    print(f"harness: the sends, recvs and messages above match {where}")
     return 0
 
 

@@ -1,11 +1,19 @@
-# Demo 2, residue: what the harness checks (every send and recv, in order).
+# Demo 2, residue: what the harness checks (every send, recv and message, in order).
 TITLE = "residue (拆包): recv(1) returns h, the next recv gets elloworld"
 
 RUNS = [
-    run("02-residue-server", "01-coalesce-client", [  # the client of demo 1
-        send("client", 1, b"hello"),
+    run("02-residue-server", "01-coalesce-client", label="broken: no boundaries", calls=[
+        send("client", 1, b"hello"),      # the client of demo 1
         send("client", 2, b"world"),
         recv("server", 1, b"h"),          # recv(1)
         recv("server", 2, b"elloworld"),  # the next recv gets what was left
+    ]),
+    run("02-residue-fixed-server", "01-coalesce-fixed-client", label="fixed: length-prefixed frames", calls=[
+        send("client", 1, frame(b"hello")),
+        send("client", 2, frame(b"world")),
+        recv("server", 1, b"\x00"),                                   # recv(1): a quarter of a header
+        recv("server", 2, (frame(b"hello") + frame(b"world"))[1:]),  # the rest of both frames
+        message("server", 1, b"hello"),
+        message("server", 2, b"world"),
     ]),
 ]

@@ -1,8 +1,8 @@
-# Demo 3, delayed: what the harness checks (every send and recv, in order).
+# Demo 3, delayed: what the harness checks (every send, recv and message, in order).
 TITLE = "delayed: a pause between sends; a slow reader still gets helloworld"
 
 RUNS = [
-    run("03-delayed-server", "03-delayed-client", [
+    run("03-delayed-server", "03-delayed-client", label="broken: no boundaries", calls=[
         # conn 1: the server reads during the client's pause
         send("client", 1, b"hello", conn=1),
         recv("server", 1, b"hello", conn=1),
@@ -12,5 +12,18 @@ RUNS = [
         send("client", 1, b"hello", conn=2),
         send("client", 2, b"world", conn=2),
         recv("server", 1, b"helloworld", conn=2),
+    ]),
+    run("03-delayed-fixed-server", "03-delayed-fixed-client", label="fixed: length-prefixed frames", calls=[
+        send("client", 1, frame(b"hello"), conn=1),
+        recv("server", 1, frame(b"hello"), conn=1),
+        message("server", 1, b"hello", conn=1),
+        send("client", 2, frame(b"world"), conn=1),
+        recv("server", 2, frame(b"world"), conn=1),
+        message("server", 2, b"world", conn=1),
+        send("client", 1, frame(b"hello"), conn=2),
+        send("client", 2, frame(b"world"), conn=2),
+        recv("server", 1, frame(b"hello") + frame(b"world"), conn=2),  # one recv ...
+        message("server", 1, b"hello", conn=2),                         # ... two messages
+        message("server", 2, b"world", conn=2),
     ]),
 ]

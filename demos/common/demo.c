@@ -1,5 +1,6 @@
 /* demo.c - shared plumbing for the demos; see demo.h. */
 #include "demo.h"
+#include "frame.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,7 +93,7 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
 
 struct trace demo_trace(const char *side, int conn, const struct demo_args *a)
 {
-    struct trace t = {side, conn, a->full, 0, 0, 0, 0};
+    struct trace t = {side, conn, a->full, 0, 0, 0, 0, 0};
     return t;
 }
 
@@ -164,6 +165,51 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
                      t->sends, k, n);
         p += k, n -= (size_t)k, t->sent += k;
     }
+}
+
+void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
+{
+    unsigned char *wire = malloc(FRAME_HEADER_SIZE + n); /* only to print the wire bytes */
+    if (!wire)
+        demo_die(t->side, "out of memory");
+    frame_put_length(wire, (uint32_t)n);
+    memcpy(wire + FRAME_HEADER_SIZE, body, n);
+    t->sends++;
+    print_call(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0);
+    free(wire);
+    if (send_frame(fd, body, n) != FRAME_OK)
+        demo_die(t->side, "send_frame: %s", strerror(errno));
+    t->sent += (long)(FRAME_HEADER_SIZE + n);
+}
+
+void demo_message(struct trace *t, const void *body, size_t n)
+{
+    t->messages++;
+    printf("%s | message #%d | conn %d | %zu bytes | %s\n", t->side, t->messages, t->conn, n,
+           demo_escape(body, n, t->full));
+    fflush(stdout);
+}
+
+int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n)
+{
+    const unsigned char *body;
+    uint32_t len;
+    int delivered = 0;
+    int status;
+
+    if (frame_reader_push(r, buf, n) != FRAME_OK)
+        demo_die(t->side, "out of memory");
+    while ((status = frame_reader_next(r, &body, &len)) == FRAME_OK) {
+        demo_message(t, body, len);
+        delivered++;
+    }
+    if (status != FRAME_AGAIN)
+        demo_die(t->side, "bad frame: %s (length %lu)", frame_strerror(status),
+                 (unsigned long)r->bad_length);
+    if (frame_reader_pending(r))
+        demo_say(t->side, "%zu bytes of an unfinished frame wait in the reader for the next recv",
+                 frame_reader_pending(r));
+    return delivered;
 }
 
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)

@@ -48,6 +48,7 @@ struct trace {
     int conn;         /* connection number, from 1 */
     int full;         /* print every byte */
     int sends, recvs; /* how many calls so far */
+    int messages;     /* how many whole messages delivered */
     long sent, rcvd;  /* stream offsets: bytes sent and received so far */
 };
 
@@ -60,6 +61,24 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n);
 /* demo_recv - one recv(fd, buf, cap, 0), exactly as a course would write it;
  * prints the bytes it returned. Returns that count (0 means the peer closed). */
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap);
+
+/* demo_send_frame - print a send line for the whole frame (4-byte length,
+ * then body), then send it with send_frame: header and body in one call. */
+void demo_send_frame(struct trace *t, int fd, const void *body, size_t n);
+
+/* demo_message - print one message that the receiver delivered whole:
+ *   server | message #1 | conn 1 | 5 bytes | "hello"               */
+void demo_message(struct trace *t, const void *body, size_t n);
+
+struct frame_reader;
+
+/* demo_deliver - hand what one recv returned to the frame reader, then print
+ * every message it completed. Returns how many. The whole fix, on the
+ * receiving side, is this loop:
+ *     frame_reader_push(r, buf, n);
+ *     while (frame_reader_next(r, &body, &len) == FRAME_OK)
+ *         use(body, len);                                              */
+int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n);
 
 /* demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
  * in fd's receive buffer (polling every millisecond, up to 10 s). This is
