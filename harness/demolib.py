@@ -26,6 +26,8 @@ CALL_LINE = re.compile(
     r'^(?P<side>client|server) \| (?P<op>send|recv|message) #(?P<num>\d+) \| conn (?P<conn>\d+)'
     r'(?: \| at (?P<at>\d+))? \| (?P<count>\d+) bytes \| (?P<data>EOF|".*")'
     r'(?: \| asked (?P<asked>\d+))?$')
+# client | fact | segments_sent = 2        (a measured number, checked by a rule)
+FACT_LINE = re.compile(r'^(?P<side>client|server) \| fact \| (?P<name>[\w.-]+) = (?P<value>.*)$')
 LISTENING = re.compile(r'listening on (\S+):(\d+)$')
 ESCAPE = re.compile(rb'\\(x[0-9a-fA-F]{2}|.)')
 ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b'"': b'"', b"\\": b"\\"}
@@ -118,6 +120,19 @@ def frame(body):
 
 
 @dataclass
+class Rule:
+    """A relation the run's lines must satisfy, for what varies from run to
+    run or kernel to kernel (how many recvs, how many segments)."""
+    says: str
+    holds: object  # a function of an Observed, returning True or False
+
+
+def rule(says, holds):
+    """Expect holds(observed) to be true; `says` is the claim, in words."""
+    return Rule(says, holds)
+
+
+@dataclass
 class Run:
     """One server and one client run together, and every call they must make."""
     server: str
@@ -127,10 +142,12 @@ class Run:
     label: str = ""
     ignore: tuple = ()          # ops not checked one by one (their count depends on timing)
     server_stays: bool = False  # a real server: stop it with SIGTERM once the client is done
+    rules: List[Rule] = field(default_factory=list)
 
 
-def run(server, client, calls, args=(), label="", ignore=(), server_stays=False):
-    return Run(server, client, list(calls), list(args), label, tuple(ignore), server_stays)
+def run(server, client, calls=(), args=(), label="", ignore=(), server_stays=False, rules=()):
+    return Run(server, client, list(calls), list(args), label, tuple(ignore), server_stays,
+               list(rules))
 
 
 @dataclass
@@ -148,7 +165,8 @@ def load_demo(number: int) -> Demo:
         raise SystemExit(f"no demo {number}: try 'make help'")
     folder = folders[0]
     path = folder / "expect.py"
-    names = {"send": send, "recv": recv, "message": message, "frame": frame, "run": run}
+    names = {"send": send, "recv": recv, "message": message, "frame": frame, "run": run,
+             "rule": rule}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
     return Demo(number, folder.name, names["TITLE"], names["RUNS"], path)
 
@@ -171,6 +189,48 @@ class Outcome:
     def calls(self) -> List[Call]:
         parsed = (parse_call(line, i) for i, line in enumerate(self.lines))
         return [c for c in parsed if c]
+
+    @property
+    def facts(self):
+        """{(side, name): value} from the fact lines; numbers become int or float."""
+        found = {}
+        for line in self.lines:
+            m = FACT_LINE.match(line)
+            if m:
+                v = m.group("value").strip()
+                try:
+                    v = int(v)
+                except ValueError:
+                    try:
+                        v = float(v)
+                    except ValueError:
+                        pass
+                found[(m.group("side"), m.group("name"))] = v
+        return found
+
+
+class Observed:
+    """What a rule sees: the calls and facts of one run."""
+
+    def __init__(self, outcome: Outcome):
+        self.all_calls = outcome.calls
+        self.all_facts = outcome.facts
+
+    def calls(self, side, op, conn=None) -> List[Call]:
+        return [c for c in self.all_calls
+                if c.side == side and c.op == op and (conn is None or c.conn == conn)]
+
+    def count(self, side, op, conn=None) -> int:
+        return len(self.calls(side, op, conn))
+
+    def total(self, side, op, conn=None) -> int:
+        """Bytes sent, received or delivered."""
+        return sum(c.count for c in self.calls(side, op, conn))
+
+    def fact(self, side, name):
+        if (side, name) not in self.all_facts:
+            raise KeyError(f"no line '{side} | fact | {name} = ...'")
+        return self.all_facts[(side, name)]
 
 
 def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None) -> Outcome:
@@ -267,7 +327,17 @@ def check(run_spec: Run, outcome: Outcome) -> List[str]:
             elif (g.op, g.num, g.conn) != (w.op, w.num, w.conn) or not g.matches(w.data):
                 problems.append(f"expected {w.describe()}\n      got {g.describe()}")
 
-    # 2. Offsets add up, and no recv line comes before the send of its bytes.
+    # 2. Every rule holds.
+    seen = Observed(outcome)
+    for r in run_spec.rules:
+        try:
+            ok = r.holds(seen)
+        except Exception as e:  # a missing fact is a failure of the run, not of the harness
+            ok, r = False, Rule(f"{r.says} ({type(e).__name__}: {e})", r.holds)
+        if not ok:
+            problems.append(f"rule does not hold: {r.says}")
+
+    # 3. Offsets add up, and no recv line comes before the send of its bytes.
     for c in calls:
         if c.op == "message":
             continue

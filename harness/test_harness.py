@@ -60,3 +60,22 @@ def test_check_fails_a_real_run_against_a_wrong_lesson():
     problems = demolib.check(wrong, outcome)
     assert any("expected server recv #1" in p for p in problems), problems
     assert any(p.startswith("missing: server recv #2") for p in problems), problems
+
+
+def test_rules_and_facts():
+    spec = run("s", "c", [send("client", 1, b"ab")], ignore=["recv"], rules=[
+        demolib.rule("more recvs than sends", lambda o: o.count("server", "recv") > o.count("client", "send")),
+        demolib.rule("two segments", lambda o: o.fact("client", "segments") == 2),
+    ])
+    lines = [
+        'client | send #1 | conn 1 | at 0 | 2 bytes | "ab"',
+        'server | recv #1 | conn 1 | at 0 | 1 bytes | "a" | asked 1',
+        'server | recv #2 | conn 1 | at 1 | 1 bytes | "b" | asked 1',
+        'client | fact | segments = 2',
+    ]
+    assert demolib.check(spec, fake(lines)) == []
+    problems = demolib.check(spec, fake(lines[:2] + ['client | fact | segments = 3']))
+    assert "rule does not hold: more recvs than sends" in problems, problems
+    assert "rule does not hold: two segments" in problems, problems
+    problems = demolib.check(spec, fake(lines[:3]))
+    assert any("two segments (KeyError" in p for p in problems), problems

@@ -30,6 +30,17 @@ void demo_say(const char *side, const char *fmt, ...)
     fflush(stdout); /* one terminal, two programs: each line goes out at once */
 }
 
+void demo_fact(const char *side, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    printf("%s | fact | %s = ", side, name);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
 void demo_die(const char *side, const char *fmt, ...)
 {
     char msg[1024];
@@ -378,6 +389,12 @@ static void read_to_eof(const char *side, int fd, char **buf, size_t *len, size_
 
 char *demo_run_shell(const char *side, const char *cmd, size_t *len)
 {
+    size_t stdout_len;
+    return demo_run_shell_split(side, cmd, len, &stdout_len);
+}
+
+char *demo_run_shell_split(const char *side, const char *cmd, size_t *len, size_t *stdout_len)
+{
     int out[2], err[2];
     char *buf = NULL;
     size_t cap = 0;
@@ -398,6 +415,7 @@ char *demo_run_shell(const char *side, const char *cmd, size_t *len)
     }
     close(out[1]), close(err[1]);
     read_to_eof(side, out[0], &buf, len, &cap); /* obj.stdout.read() */
+    *stdout_len = *len;
     read_to_eof(side, err[0], &buf, len, &cap); /* obj.stderr.read() */
     close(out[0]), close(err[0]);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

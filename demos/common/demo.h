@@ -116,6 +116,11 @@ void demo_sync_wait(int sync_fd, const char *side, const char *what);
 void demo_say(const char *side, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* demo_fact - print one measured number for the harness's rules:
+ *   client | fact | name = value                                     */
+void demo_fact(const char *side, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* demo_die - print "side: error: text" to stderr and exit(1). */
 void demo_die(const char *side, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
@@ -131,6 +136,9 @@ void demo_pause_ms(long ms);
  * why that order can hang; the commands of demo 4 write little to stderr.
  */
 char *demo_run_shell(const char *side, const char *cmd, size_t *len);
+
+/* demo_run_shell_split - the same, and *stdout_len says where stderr starts. */
+char *demo_run_shell_split(const char *side, const char *cmd, size_t *len, size_t *stdout_len);
 
 /* demo_escape - the bytes as a C-style string literal ("a\n\x00"); long data
  * is abbreviated to its head and tail unless full. Returns a static buffer,

@@ -1,0 +1,31 @@
+/*
+ * Demo 5, fixed: the same server, with a portable header (4 bytes, unsigned,
+ * big-endian) sent together with stdout and stderr in one system call.
+ */
+#include "demo.h"
+
+#include <stdlib.h>
+
+#define USAGE "usage: 05-course-fix-fixed-server [--host ADDR] [--port N] [--full]\n" \
+              "  runs every command it receives with /bin/sh -c: keep it on 127.0.0.1"
+
+int main(int argc, char **argv)
+{
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    int listener = demo_listen(&a);
+    int conn = demo_accept(listener, 1);
+    struct trace t = demo_trace("server", 1, &a);
+    char cmd[1025];
+
+    for (;;) {
+        size_t n = demo_recv(&t, conn, cmd, 1024);
+        if (n == 0)
+            break;
+        cmd[n] = '\0';
+        size_t len;
+        char *out = demo_run_shell("server", cmd, &len); /* stdout, then stderr */
+        demo_send_frame(&t, conn, out, len); /* header + body: one sendmsg, nothing for Nagle to hold */
+        free(out);
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * Demo 5, the course's own fix, ported faithfully: before each answer the
+ * server sends struct.pack('i', total) - 4 bytes, native byte order, signed -
+ * then stdout, then stderr: three sends.
+ */
+#include "demo.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQNSD */
+#endif
+
+#define USAGE "usage: 05-course-fix-server [--host ADDR] [--port N] [--full]\n" \
+              "  runs every command it receives with /bin/sh -c: keep it on 127.0.0.1"
+
+/* unsent - bytes the kernel holds in the send queue, not yet sent (Linux). */
+static long unsent(int fd)
+{
+#ifdef SIOCOUTQNSD
+    int n = 0;
+    return ioctl(fd, SIOCOUTQNSD, &n) == 0 ? n : -1;
+#else
+    (void)fd;
+    return -1; /* not available on this system */
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    int listener = demo_listen(&a);
+    int conn = demo_accept(listener, 1);
+    struct trace t = demo_trace("server", 1, &a);
+    char cmd[1025];
+
+    for (;;) {
+        size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
+        if (n == 0)
+            break;
+        cmd[n] = '\0';
+        size_t len, out_len;
+        char *out = demo_run_shell_split("server", cmd, &len, &out_len);
+
+        int32_t total = (int32_t)len;
+        char header[4];
+        memcpy(header, &total, 4); /* struct.pack('i', total): this machine's byte order */
+        demo_send(&t, conn, header, 4);               /* conn.send(header) */
+        demo_send(&t, conn, out, out_len);            /* conn.send(stdout) */
+        /* Did stdout leave, or is Nagle holding it until the header is ACKed? */
+        demo_fact("server", "unsent_after_stdout_send", "%ld", unsent(conn));
+        if (len > out_len)                            /* (send(b"") sends nothing) */
+            demo_send(&t, conn, out + out_len, len - out_len); /* conn.send(stderr) */
+        free(out);
+    }
+    return 0;
+}
