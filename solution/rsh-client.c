@@ -1,0 +1,458 @@
+/*
+ * rsh-client.c - the remote shell's client, like `ssh host cmd`.
+ *
+ *   rsh-client [--host ADDR] [--port N] COMMAND...   run one command
+ *   rsh-client [--host ADDR] [--port N]              commands from stdin
+ *
+ * With COMMAND, its stdout and stderr come out on ours, byte for byte, and
+ * we exit with its status (128+N if signal N killed it; 255 for a
+ * connection or protocol error). Without, each line of stdin is a command;
+ * on a terminal we prompt and wait for each answer, otherwise we pipeline:
+ * commands go out while answers come back, which turns 1000 round trips
+ * into a few. The answers arrive in order, each ended by its 'X' frame, so
+ * no answer can run into the next one, however the bytes are split.
+ *
+ * One poll() loop watches stdin and the socket. The socket is non-blocking
+ * for sending: if we blocked in send() while the server blocked sending us
+ * answers we do not read, both would wait forever once the TCP buffers
+ * between us are full.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "rsh-proto.h"
+
+#define EXIT_TROUBLE 255           /* as ssh: the connection failed, not the command */
+#define PENDING_BOUND (256 * 1024) /* stop reading stdin while this much is unsent */
+#define STDIN_CHUNK (64 * 1024)
+#define PROMPT ">>: "
+
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0 /* SIGPIPE is ignored in main() */
+#endif
+
+#define USAGE                                                                 \
+    "usage: rsh-client [--host ADDR] [--port N] [COMMAND...]\n"               \
+    "With COMMAND, run it on the server, print its output and exit with its\n" \
+    "status. Without, read commands from stdin, one per line.\n"              \
+    "  --host ADDR   server address (default 127.0.0.1)\n"                    \
+    "  --port N      server port (default 8081)\n"
+
+/* Command frames waiting for the socket: buf[start..end). */
+struct send_queue {
+    unsigned char *buf;
+    size_t cap, start, end;
+};
+
+struct session {
+    int sock;
+    struct frame_reader answers; /* frames from the server */
+    struct send_queue pending;   /* command frames the socket has not taken yet */
+    char *line;                  /* stdin bytes of a line not ended yet */
+    size_t line_len, line_cap;
+    unsigned long line_no;
+    int reading_stdin;           /* commands still come from stdin */
+    int interactive;             /* stdin is a terminal: prompt, one at a time */
+    int prompt_shown;
+    unsigned long sent, answered; /* commands queued, and 'X' frames received */
+    int last_status;             /* exit code for the last answered command */
+};
+
+/* die - print "rsh-client: ..." and exit 255: the command's own status is
+ * unknown, and 255 is what ssh uses to say so. */
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("rsh-client: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_TROUBLE);
+}
+
+/* --------------------------------------------------------------- connecting */
+
+/* connect_to - a TCP connection to host:port; dies with a clear message. */
+static int connect_to(const char *host, const char *port)
+{
+    struct addrinfo hints, *res, *ai;
+    int fd = -1, rc, saved_errno = 0, one = 1;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+        die("%s: %s", host, gai_strerror(rc));
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0) {
+            saved_errno = errno;
+            continue;
+        }
+        while ((rc = connect(fd, ai->ai_addr, ai->ai_addrlen)) < 0 && errno == EINTR)
+            ;
+        if (rc == 0)
+            break;
+        saved_errno = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        die("cannot connect to %s port %s: %s", host, port, strerror(saved_errno));
+    /* Every frame is handed to send() whole; Nagle could only delay it. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* ----------------------------------------------------------- sending commands */
+
+/* queue_command - append one 'C' frame to the send queue. */
+static void queue_command(struct session *s, const char *text, size_t len)
+{
+    struct send_queue *q = &s->pending;
+    size_t need = FRAME_HEADER_SIZE + 1 + len;
+
+    if (len > RSH_MAX_COMMAND)
+        die("command %lu is %zu bytes long; the limit is %d", s->sent + 1, len,
+            RSH_MAX_COMMAND);
+    if (q->start > 0 && q->cap - q->end < need) { /* slide the unsent bytes down */
+        memmove(q->buf, q->buf + q->start, q->end - q->start);
+        q->end -= q->start;
+        q->start = 0;
+    }
+    if (q->cap - q->end < need) {
+        size_t cap = q->cap ? q->cap : 4096;
+        while (cap - q->end < need)
+            cap *= 2;
+        if ((q->buf = realloc(q->buf, cap)) == NULL)
+            die("out of memory");
+        q->cap = cap;
+    }
+    frame_put_length(q->buf + q->end, (uint32_t)(1 + len));
+    q->buf[q->end + FRAME_HEADER_SIZE] = RSH_COMMAND;
+    memcpy(q->buf + q->end + FRAME_HEADER_SIZE + 1, text, len);
+    q->end += need;
+    s->sent++;
+    s->prompt_shown = 0;
+}
+
+/* send_pending - send what the socket takes now; the rest waits for POLLOUT. */
+static void send_pending(struct session *s)
+{
+    struct send_queue *q = &s->pending;
+
+    while (q->end > q->start) {
+        ssize_t n = send(s->sock, q->buf + q->start, q->end - q->start, SEND_FLAGS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0)
+            die("sending to the server: %s", strerror(errno));
+        q->start += (size_t)n;
+    }
+    q->start = q->end = 0;
+}
+
+/* take_line - one line of stdin is one command; empty lines are skipped. */
+static void take_line(struct session *s, const char *line, size_t len)
+{
+    s->line_no++;
+    s->prompt_shown = 0; /* an empty line gets a new prompt, as in a shell */
+    if (len > 0)
+        queue_command(s, line, len);
+}
+
+/*
+ * read_commands - one read() of stdin, cut into lines. A read returns
+ * whatever is there: several lines, or half of one; the unfinished end is
+ * kept for the next read (the same problem as frames, solved with '\n').
+ */
+static void read_commands(struct session *s)
+{
+    char buf[STDIN_CHUNK];
+    ssize_t n = read(0, buf, sizeof buf);
+    size_t from = 0;
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n < 0)
+        die("reading stdin: %s", strerror(errno));
+    if (n == 0) { /* EOF: a last line without '\n' is still a command */
+        s->reading_stdin = 0;
+        if (s->line_len > 0)
+            take_line(s, s->line, s->line_len);
+        s->line_len = 0;
+        return;
+    }
+    for (size_t i = 0; i < (size_t)n; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (s->line_len > 0) { /* the line began in an earlier read */
+            if (s->line_len + (i - from) > RSH_MAX_COMMAND)
+                die("line %lu is longer than %d bytes", s->line_no + 1, RSH_MAX_COMMAND);
+            memcpy(s->line + s->line_len, buf + from, i - from);
+            take_line(s, s->line, s->line_len + (i - from));
+            s->line_len = 0;
+        } else {
+            take_line(s, buf + from, i - from);
+        }
+        from = i + 1;
+    }
+    if (from < (size_t)n) { /* keep the unfinished line */
+        size_t rest = (size_t)n - from;
+        if (s->line_len + rest > RSH_MAX_COMMAND)
+            die("line %lu is longer than %d bytes", s->line_no + 1, RSH_MAX_COMMAND);
+        if (s->line == NULL && (s->line = malloc(RSH_MAX_COMMAND)) == NULL)
+            die("out of memory");
+        memcpy(s->line + s->line_len, buf + from, rest);
+        s->line_len += rest;
+    }
+}
+
+/* --------------------------------------------------------- reading answers */
+
+/* write_output - copy command output to our stdout or stderr. If our
+ * stdout is a pipe whose reader has gone (`rsh-client cmd | head`), die of
+ * SIGPIPE as a local command would. */
+static void write_output(int fd, const unsigned char *p, size_t n)
+{
+    if (write_all(fd, p, n) == 0 || fd == 2)
+        return;
+    if (errno == EPIPE) {
+        signal(SIGPIPE, SIG_DFL);
+        raise(SIGPIPE);
+    }
+    die("writing stdout: %s", strerror(errno));
+}
+
+/* show_error_text - the '!' frame's text, with unprintable bytes escaped:
+ * it comes from the network and goes to a terminal. */
+static void show_error_text(const unsigned char *p, size_t n)
+{
+    fputs("rsh-client: server error: ", stderr);
+    for (size_t i = 0; i < n && i < 1000; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f)
+            fputc(p[i], stderr);
+        else if (!(p[i] == '\n' && i == n - 1))
+            fprintf(stderr, "\\x%02x", p[i]);
+    }
+    fputc('\n', stderr);
+}
+
+/* handle_answer - act on one frame from the server. */
+static void handle_answer(struct session *s, const unsigned char *body, uint32_t len)
+{
+    char type;
+
+    if (len == 0)
+        die("protocol error: the server sent an empty frame (length 0)");
+    type = (char)body[0];
+    if (type == RSH_ERROR) {
+        show_error_text(body + 1, len - 1);
+        exit(EXIT_TROUBLE);
+    }
+    if (type != RSH_STDOUT && type != RSH_STDERR && type != RSH_EXIT) {
+        if (body[0] >= 0x20 && body[0] < 0x7f)
+            die("protocol error: unknown message type '%c' from the server", type);
+        die("protocol error: unknown message type 0x%02x from the server", body[0]);
+    }
+    if (s->answered == s->sent)
+        die("protocol error: the server answered a command we did not send");
+    if (type == RSH_STDOUT) {
+        write_output(1, body + 1, len - 1);
+    } else if (type == RSH_STDERR) {
+        write_output(2, body + 1, len - 1);
+    } else {
+        if (len != 1 + RSH_STATUS_SIZE)
+            die("protocol error: an 'X' frame of length %lu, not %d", (unsigned long)len,
+                1 + RSH_STATUS_SIZE);
+        s->last_status = rsh_exit_code(rsh_get_status(body + 1));
+        s->answered++;
+    }
+}
+
+/* read_answers - one recv() into the frame reader, then every whole frame
+ * in it: one recv() may hold many small frames, or a piece of a big one. */
+static void read_answers(struct session *s)
+{
+    const unsigned char *body;
+    uint32_t len;
+    ssize_t n = frame_reader_fill(&s->answers, s->sock);
+    int rc;
+    char reason[160];
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n < 0)
+        die("reading from the server: %s", strerror(errno));
+    while ((rc = frame_reader_next(&s->answers, &body, &len)) == FRAME_OK)
+        handle_answer(s, body, len);
+    if (rc == FRAME_TOO_BIG) {
+        rsh_describe_length(reason, sizeof reason, s->answers.bad_length, RSH_MAX_REPLY);
+        die("protocol error: %s", reason);
+    }
+    if (n == 0) {
+        if (frame_reader_at_eof(&s->answers) == FRAME_TRUNCATED)
+            die("the server closed the connection in the middle of a frame");
+        if (s->answered < s->sent)
+            die("the server closed the connection before command %lu finished",
+                s->answered + 1);
+        die("the server closed the connection");
+    }
+}
+
+/* ----------------------------------------------------------------- the loop */
+
+/* want_stdin - read another command now? On a terminal only when the last
+ * answer is complete (so the prompt comes after it); otherwise while the
+ * send queue has room. */
+static int want_stdin(const struct session *s)
+{
+    if (!s->reading_stdin)
+        return 0;
+    if (s->interactive)
+        return s->answered == s->sent;
+    return s->pending.end - s->pending.start < PENDING_BOUND;
+}
+
+/* run_session - until every command is sent and answered. */
+static int run_session(struct session *s)
+{
+    while (s->reading_stdin || s->answered < s->sent) {
+        struct pollfd pfd[2];
+        int n = 0, stdin_index = -1;
+
+        if (want_stdin(s) && s->interactive && !s->prompt_shown) {
+            fputs(PROMPT, stderr);
+            fflush(stderr);
+            s->prompt_shown = 1;
+        }
+        pfd[n].fd = s->sock;
+        pfd[n].events = POLLIN | (s->pending.end > s->pending.start ? POLLOUT : 0);
+        n++;
+        if (want_stdin(s)) {
+            stdin_index = n;
+            pfd[n].fd = 0;
+            pfd[n].events = POLLIN;
+            n++;
+        }
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            die("poll: %s", strerror(errno));
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+            read_answers(s);
+        if (stdin_index >= 0 && pfd[stdin_index].revents)
+            read_commands(s);
+        if (s->pending.end > s->pending.start)
+            send_pending(s);
+    }
+    if (s->interactive && s->prompt_shown)
+        fputc('\n', stderr); /* end the prompt line after ^D */
+    return s->last_status;
+}
+
+static void usage_exit(int status)
+{
+    fputs(USAGE, status == 0 ? stdout : stderr);
+    exit(status);
+}
+
+/* join_words - the command words as one command line, as ssh does. */
+static char *join_words(char **words, int n)
+{
+    size_t len = 0;
+    char *text;
+
+    for (int i = 0; i < n; i++)
+        len += strlen(words[i]) + 1;
+    if ((text = malloc(len)) == NULL)
+        die("out of memory");
+    text[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(text, " ");
+        strcat(text, words[i]);
+    }
+    return text;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = RSH_DEFAULT_HOST, *port = NULL;
+    char default_port[16], *command = NULL;
+    struct session s;
+    int i, status;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_exit(0);
+        } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+            host = argv[++i];
+        } else if (strncmp(argv[i], "--host=", 7) == 0) {
+            host = argv[i] + 7;
+        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+            port = argv[++i];
+        } else if (strncmp(argv[i], "--port=", 7) == 0) {
+            port = argv[i] + 7;
+        } else {
+            fprintf(stderr, "rsh-client: bad argument '%s'\n", argv[i]);
+            usage_exit(2);
+        }
+    }
+    if (port != NULL && (strspn(port, "0123456789") != strlen(port) || port[0] == '\0' ||
+                         atol(port) < 1 || atol(port) > 65535)) {
+        fprintf(stderr, "rsh-client: --port: '%s' is not a port number\n", port);
+        usage_exit(2);
+    }
+    if (port == NULL) {
+        snprintf(default_port, sizeof default_port, "%d", RSH_DEFAULT_PORT);
+        port = default_port;
+    }
+    /* A server that vanishes makes send() fail with EPIPE; without this,
+     * SIGPIPE would kill us silently instead (macOS has no MSG_NOSIGNAL). */
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&s, 0, sizeof s);
+    frame_reader_init(&s.answers, RSH_MAX_REPLY);
+    s.sock = connect_to(host, port);
+    if (i < argc) {
+        command = join_words(argv + i, argc - i);
+        queue_command(&s, command, strlen(command));
+    } else {
+        s.reading_stdin = 1;
+        s.interactive = isatty(0);
+    }
+    status = run_session(&s);
+
+    close(s.sock);
+    frame_reader_free(&s.answers);
+    free(s.pending.buf);
+    free(s.line);
+    free(command);
+    return status;
+}
