@@ -1132,7 +1132,7 @@ static void storm_build(struct storm *t)
     for (i = 0; i < 200; i++)
         stream_add(&t->a, (uint32_t)rnd_below(&rng, 20001), &rng);
     stream_init(&t->big, 600000);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 16; i++) /* with the rest: more than 10 MB in all */
         stream_add(&t->big, 300000 + (uint32_t)rnd_below(&rng, 300001), &rng);
     t->raw_size = 1 << 20;
     t->raw = malloc(t->raw_size);
@@ -1252,7 +1252,7 @@ static const char *storm_parent(int fd, const struct storm *t)
 }
 
 /*
- * case_eintr_storm - about 5 MB of frames and bytes between two processes,
+ * case_eintr_storm - over 10 MB of frames and bytes between two processes,
  * each taking a SIGALRM every millisecond: every byte must arrive intact.
  */
 static void case_eintr_storm(void)
@@ -1288,6 +1288,9 @@ static void case_eintr_storm(void)
               probe, strerror(probe_errno));
     CHECK_MSG(err == NULL, "%s", err);
     CHECK_MSG(alarms >= 10, "only %d SIGALRMs arrived", (int)alarms);
+    CHECK_MSG(t.a.size + t.big.size + t.raw_size + t.c.size > 10u << 20,
+              "the storm moved only %zu bytes, not more than 10 MB",
+              t.a.size + t.big.size + t.raw_size + t.c.size);
     close(sv[0]);                       /* a stuck child now gets EPIPE */
     st = child_status(pid);
     CHECK_MSG(st == 0, "sender exited with %d (10-13: a send failed in phase 1-4)", st);
