@@ -140,6 +140,15 @@ char *demo_run_shell(const char *side, const char *cmd, size_t *len);
 /* demo_run_shell_split - the same, and *stdout_len says where stderr starts. */
 char *demo_run_shell_split(const char *side, const char *cmd, size_t *len, size_t *stdout_len);
 
+/*
+ * demo_decode - decode n bytes on their own, as Python's data.decode() does,
+ * in "utf8" (strict) or "gbk" (its lead/trail-byte structure): print the
+ * fact lines NAME_ENCODING = valid|invalid and NAME_ENCODING_bad_at = OFFSET,
+ * and a line for people about LABEL. Returns 1 if the bytes are whole text.
+ */
+int demo_decode(const char *side, const char *encoding, const char *name, const char *label,
+                const void *buf, size_t n);
+
 /* demo_escape - the bytes as a C-style string literal ("a\n\x00"); long data
  * is abbreviated to its head and tail unless full. Returns a static buffer,
  * valid until four more calls. */
