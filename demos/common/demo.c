@@ -1,6 +1,7 @@
 /* demo.c - shared plumbing for the demos; see demo.h. */
 #include "demo.h"
 #include "frame.h"
+#include "rsh-proto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,6 +222,57 @@ int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_
         demo_say(t->side, "%zu bytes of an unfinished frame wait in the reader for the next recv",
                  frame_reader_pending(r));
     return delivered;
+}
+
+/* take - use one frame of a remote-shell answer; returns 1 at its 'X' frame. */
+static int take(const struct trace *t, struct rsh_answer *ans, const unsigned char *body,
+                uint32_t len)
+{
+    if (len == 1 + RSH_STATUS_SIZE && body[0] == RSH_EXIT) {
+        ans->status = rsh_get_status(body + 1);
+        return 1;
+    }
+    if (len >= 1 && body[0] == RSH_STDOUT) {
+        if (!(ans->out = realloc(ans->out, ans->out_len + len)))
+            demo_die(t->side, "out of memory");
+        memcpy(ans->out + ans->out_len, body + 1, len - 1);
+        ans->out_len += len - 1;
+    } else if (len >= 1 && body[0] == RSH_STDERR) {
+        ans->err_len += len - 1;
+    } else if (len >= 1 && body[0] == RSH_ERROR) {
+        demo_die(t->side, "server error: %.*s", (int)len - 1, (const char *)body + 1);
+    } else {
+        demo_die(t->side, "unexpected frame from the server: %s", demo_escape(body, len, 0));
+    }
+    return 0;
+}
+
+void demo_rsh_answer(struct trace *t, int fd, struct frame_reader *r, size_t recv_size,
+                     struct rsh_answer *ans)
+{
+    const unsigned char *body;
+    uint32_t len;
+    char *buf = malloc(recv_size);
+    int status;
+
+    memset(ans, 0, sizeof *ans);
+    if (!buf)
+        demo_die(t->side, "out of memory");
+    for (;;) {
+        while ((status = frame_reader_next(r, &body, &len)) == FRAME_OK)
+            if (take(t, ans, body, len)) {
+                free(buf);
+                return; /* the 'X' frame: this answer is complete */
+            }
+        if (status != FRAME_AGAIN)
+            demo_die(t->side, "bad frame: %s (length %lu)", frame_strerror(status),
+                     (unsigned long)r->bad_length);
+        size_t got = demo_recv(t, fd, buf, recv_size);
+        if (got == 0)
+            demo_die(t->side, "the server closed the connection mid-answer");
+        if (frame_reader_push(r, buf, got) != FRAME_OK)
+            demo_die(t->side, "out of memory");
+    }
 }
 
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)

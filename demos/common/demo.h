@@ -80,6 +80,21 @@ struct frame_reader;
  *         use(body, len);                                              */
 int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n);
 
+/* One answer of the framed remote shell (solution/rsh-proto.h). */
+struct rsh_answer {
+    char *out;      /* its stdout ('O' frames), malloc'd; free it */
+    size_t out_len;
+    size_t err_len; /* bytes of stderr ('E' frames): counted, not kept */
+    int status;     /* from the 'X' frame: exit code, or -N for signal N */
+};
+
+/* demo_rsh_answer - read one answer: first the frames already in the reader,
+ * then recv(fd, buf, recv_size) - traced - until the 'X' frame. Frames after
+ * it stay in the reader for the next answer (pipelining). Dies on a '!'
+ * frame or a closed connection. */
+void demo_rsh_answer(struct trace *t, int fd, struct frame_reader *r, size_t recv_size,
+                     struct rsh_answer *ans);
+
 /* demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
  * in fd's receive buffer (polling every millisecond, up to 10 s). This is
  * how a demo makes sure several sends have all arrived before it reads. */
