@@ -442,7 +442,9 @@ int main(int argc, char **argv)
     s.sock = connect_to(host, port);
     if (i < argc) {
         command = join_words(argv + i, argc - i);
-        queue_command(&s, command, strlen(command));
+        queue_command(&s, command, strlen(command)); /* copies it into the send queue */
+        free(command);
+        command = NULL;
     } else {
         s.reading_stdin = 1;
         s.interactive = isatty(0);

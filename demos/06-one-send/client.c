@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     if (!data)
         demo_die("client", "out of memory");
     for (int i = 0; i < SIZE / LINE; i++)
-        snprintf(data + i * LINE, LINE + 1, "one send() of 1 MiB: line %05d\n", i + 1);
+        snprintf(data + i * LINE, LINE + 1, "one send() of 1 MiB: line %05u\n", (unsigned)(i + 1) % 100000u);
 
     /* Connect only once the server has set its receive buffer (a [sync] step
      * that prints nothing: see server.c). */

@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     if (!data)
         demo_die("client", "out of memory");
     for (int i = 0; i < SIZE / LINE; i++)
-        snprintf(data + i * LINE, LINE + 1, "one send() of 1 MiB: line %05d\n", i + 1);
+        snprintf(data + i * LINE, LINE + 1, "one send() of 1 MiB: line %05u\n", (unsigned)(i + 1) % 100000u);
 
     int sync = demo_connect_sync(&a); /* as in client.c: connect after the server set its buffer */
     int conn = demo_connect(&a, 1);
