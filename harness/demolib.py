@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "bin"
+# The programs under test: bin/, or another build of them (make sanitize sets
+# BIN_DIR=build/san/bin).
+BIN = Path(os.environ.get("BIN_DIR") or ROOT / "bin").resolve()
 DEMOS = ROOT / "demos"
+# What AddressSanitizer, LeakSanitizer and UBSan print when they find something.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # client | send #1 | conn 1 | at 0 | 5 bytes | "hello"
 # server | recv #1 | conn 1 | at 0 | 10 bytes | "helloworld" | asked 1024
@@ -309,6 +313,9 @@ def check(run_spec: Run, outcome: Outcome) -> List[str]:
     for cmd, code in zip(outcome.commands, outcome.codes):
         if code != 0:
             problems.append(f"{Path(cmd[0]).name} exited with {code}")
+    for marker in SANITIZER_REPORTS:
+        if any(marker in line for line in outcome.lines):
+            problems.append(f"a sanitizer report in the output ({marker!r})")
     if len(outcome.commands) < 2:
         return problems + ["the client never started"]
     calls = outcome.calls

@@ -4,12 +4,13 @@
 - each unit-test binary given on the command line (it must print 'N passed, N failed');
 - every demo run, checked against its demos/NN-name/expect.py, with full and
   with abbreviated byte dumps;
-- every program in bin/ answers --help with a usage line;
+- every program in bin/ (or BIN_DIR) answers --help with a usage line;
 - every test_* function in harness/test_*.py.
 
 Tests run in parallel (each server takes a free port). Ends with one line
 'N passed, N failed'; exits non-zero if anything failed.
-Set TESTS=substring to run only the tests whose name contains it.
+Set TESTS=substring to run only the tests whose name contains it, and
+BIN_DIR=DIR to test the programs in DIR instead of bin/ (make sanitize).
 """
 import importlib.util
 import os
