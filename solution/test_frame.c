@@ -535,6 +535,18 @@ static void case_strerror(void)
     }
 }
 
+
+/* cuts_after_every_byte - split points 1, 2, ..., n: one byte per recv. Free it. */
+static size_t *cuts_after_every_byte(size_t n)
+{
+    size_t *cuts = malloc(n * sizeof *cuts);
+
+    if (cuts == NULL)
+        die("malloc");
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
+    return cuts;
+}
 /* case_every_split_push - the sample stream cut into two recv chunks at every
  * point, then one byte at a time; a small stream cut at every pair of points. */
 static void case_every_split_push(void)
@@ -553,11 +565,7 @@ static void case_every_split_push(void)
         CHECK_MSG(err == NULL, "split at %zu of %zu: %s", cut, s.size, err);
     }
 
-    every = malloc(s.size * sizeof *every);
-    if (every == NULL)
-        die("malloc");
-    for (i = 0; i < s.size; i++)
-        every[i] = i + 1;
+    every = cuts_after_every_byte(s.size);
     err = feed_push(&s, every, s.size);
     CHECK_MSG(err == NULL, "one byte at a time: %s", err);
     free(every);
@@ -582,7 +590,7 @@ static void case_every_split_push(void)
 static void case_every_split_socket(void)
 {
     struct stream s;
-    size_t cut, i, *every;
+    size_t cut, *every;
     const char *err;
 
     build_sample(&s);
@@ -590,11 +598,7 @@ static void case_every_split_socket(void)
         err = feed_socket(&s, &cut, 1);
         CHECK_MSG(err == NULL, "split at %zu of %zu: %s", cut, s.size, err);
     }
-    every = malloc(s.size * sizeof *every);
-    if (every == NULL)
-        die("malloc");
-    for (i = 0; i < s.size; i++)
-        every[i] = i + 1;
+    every = cuts_after_every_byte(s.size);
     err = feed_socket(&s, every, s.size);
     CHECK_MSG(err == NULL, "one byte at a time: %s", err);
     free(every);
