@@ -12,11 +12,7 @@
 #define USAGE "usage: 04-truncate-fixed-client --port N [--host ADDR] [--full]\n" \
               "  talks to bin/rsh-server"
 
-/* The same commands as the broken client. */
-#define LONG_COMMAND "awk 'BEGIN { for (i = 1; i <= 100; i++) " \
-                     "printf \"line %03d of a long output\\n\", i }'"
-
-static const char *commands[] = {LONG_COMMAND, "echo hello", "echo world"};
+static const char *commands[] = {DEMO_LONG_COMMAND, "echo hello", "echo world"};
 
 int main(int argc, char **argv)
 {

@@ -18,10 +18,8 @@
 
 #define USAGE "usage: 05-course-fix-client --port N [--host ADDR] [--full]"
 
-#define LONG_COMMAND "awk 'BEGIN { for (i = 1; i <= 100; i++) " \
-                     "printf \"line %03d of a long output\\n\", i }'" /* 2600 bytes */
 static const char *commands[] = {"echo out; echo err >&2", "echo out; echo err >&2",
-                                  "echo out; echo err >&2", LONG_COMMAND, "echo hi"};
+                                  "echo out; echo err >&2", DEMO_LONG_COMMAND, "echo hi"};
 
 /* swap - the same 4 bytes read in the other byte order */
 static uint32_t swap(uint32_t v)

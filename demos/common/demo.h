@@ -24,6 +24,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* The long command of demos 4 and 5: the same 2600 bytes on every machine
+ * (100 lines of 26), unlike ifconfig. Their expect.py files spell it too. */
+#define DEMO_LONG_COMMAND "awk 'BEGIN { for (i = 1; i <= 100; i++) " \
+                          "printf \"line %03d of a long output\\n\", i }'"
+
 /* Command-line options shared by all demo programs. */
 struct demo_args {
     const char *host; /* --host, default 127.0.0.1 */
