@@ -8,31 +8,27 @@ import os
 import re
 import select
 import signal
-import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-# The programs under test: bin/, or another build of them (make sanitize sets
-# BIN_DIR=build/san/bin).
-BIN = Path(os.environ.get("BIN_DIR") or ROOT / "bin").resolve()
-DEMOS = ROOT / "demos"
-# What AddressSanitizer, LeakSanitizer and UBSan print when they find something.
-SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+from suite import BIN, DEMOS, LISTENING, ROOT, pack_frame, sanitizer_reports
 
+# The trace lines: the one place in Python that reads them (demos/common/trace.c
+# is the one place in C that writes them).
 # client | send #1 | conn 1 | at 0 | 5 bytes | "hello"
 # server | recv #1 | conn 1 | at 0 | 10 bytes | "helloworld" | asked 1024
 # server | message #1 | conn 1 | 5 bytes | "hello"       (a whole message, delivered)
+# proxy-up | send #3 | conn 1 | at 10 | 2 bytes | "\x00\x05"  (a proxy's write toward the server)
+# A note for people may follow the bytes in brackets: "..." [len 5, len 5]
 CALL_LINE = re.compile(
-    r'^(?P<side>client|server) \| (?P<op>send|recv|message) #(?P<num>\d+) \| conn (?P<conn>\d+)'
-    r'(?: \| at (?P<at>\d+))? \| (?P<count>\d+) bytes \| (?P<data>EOF|".*")'
-    r'(?: \| asked (?P<asked>\d+))?$')
+    r'^(?P<side>client|server|proxy-up|proxy-down) \| (?P<op>send|recv|message) #(?P<num>\d+)'
+    r' \| conn (?P<conn>\d+)(?: \| at (?P<at>\d+))? \| (?P<count>\d+) bytes'
+    r' \| (?P<data>EOF|".*")(?: \[[^\]"]*\])?(?: \| asked (?P<asked>\d+))?$')
 # client | fact | segments_sent = 2        (a measured number, checked by a rule)
 FACT_LINE = re.compile(r'^(?P<side>client|server) \| fact \| (?P<name>[\w.-]+) = (?P<value>.*)$')
-LISTENING = re.compile(r'listening on (\S+):(\d+)$')
 ESCAPE = re.compile(rb'\\(x[0-9a-fA-F]{2}|.)')
 ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b'"': b'"', b"\\": b"\\"}
 
@@ -118,9 +114,7 @@ def message(side, num, data, conn=1):
     return Expected(side, "message", num, data, conn)
 
 
-def frame(body):
-    """body as a frame on the wire: a 4-byte big-endian length, then body."""
-    return struct.pack("!I", len(body)) + body
+frame = pack_frame  # body as a frame on the wire: a 4-byte big-endian length, then body
 
 
 @dataclass
@@ -161,6 +155,12 @@ class Demo:
     title: str
     runs: List[Run]
     path: Path
+    lesson: str      # the one sentence a class should take away
+
+    def programs(self) -> List[str]:
+        """The programs its runs start, each once, in order (for `make demo-N`)."""
+        names = [name for r in self.runs for name in (r.server, r.client)]
+        return list(dict.fromkeys(names))
 
 
 def load_demo(number: int) -> Demo:
@@ -169,10 +169,10 @@ def load_demo(number: int) -> Demo:
         raise SystemExit(f"no demo {number}: try 'make help'")
     folder = folders[0]
     path = folder / "expect.py"
-    names = {"send": send, "recv": recv, "message": message, "frame": frame, "run": run,
-             "rule": rule}
+    names = {"__name__": f"expect_{folder.name.replace('-', '_')}", "__file__": str(path)}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
-    return Demo(number, folder.name, names["TITLE"], names["RUNS"], path)
+    return Demo(number, folder.name, names["TITLE"], names["RUNS"], path,
+                names.get("LESSON", names["TITLE"]))
 
 
 def all_demos() -> List[Demo]:
@@ -237,70 +237,91 @@ class Observed:
         return self.all_facts[(side, name)]
 
 
-def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None) -> Outcome:
-    """Start the server on a free port, then the client with the port the
-    server printed. Both write to one pipe, so their lines keep the order in
-    which they were written."""
-    def demo_flags(program):  # --full and the like are for demo programs, not bin/rsh-server
-        return list(extra_args) if program[:2].isdigit() else []
+class PairRun:
+    """A server and its client on one pipe: the server starts on a free port,
+    the client once the server has printed it. Both write to the one pipe,
+    so their lines keep the order in which they were written."""
 
-    rfd, wfd = os.pipe()
-    server_cmd = [str(BIN / run_spec.server), "--port", "0", *run_spec.args,
-                  *demo_flags(run_spec.server)]
-    procs, commands, lines, pending, stopping = [], [server_cmd], [], b"", False
-    outcome = Outcome(commands, [], lines)
-    deadline = time.monotonic() + timeout
+    def __init__(self, run_spec: Run, extra_args, on_line):
+        self.spec, self.extra, self.on_line = run_spec, list(extra_args), on_line
+        self.procs, self.lines, self.pending, self.stopping = [], [], b"", False
+        self.rfd, self.wfd = os.pipe()
+        self.outcome = Outcome([], [], self.lines)
 
-    def start(cmd):
-        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=wfd, stderr=wfd,
-                                      cwd=ROOT, start_new_session=True))
+    def command(self, program, port="0"):
+        # --full and the like are for demo programs, not bin/rsh-server
+        flags = self.extra if program[:2].isdigit() else []
+        return [str(BIN / program), "--port", port, *self.spec.args, *flags]
 
-    try:
-        start(server_cmd)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                outcome.error = f"timed out after {timeout:.0f} s"
-                break
-            if (run_spec.server_stays and len(procs) == 2 and procs[1].poll() is not None
-                    and procs[0].poll() is None and not stopping):
-                procs[0].terminate()  # the client is done: stop the server, as a person would
-                stopping = True
-            ready, _, _ = select.select([rfd], [], [], min(left, 0.05))
-            if not ready:
-                continue
-            chunk = os.read(rfd, 65536)
-            if not chunk:
-                break  # every writer has exited
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
-            for raw in complete:
-                line = raw.decode("utf-8", "replace")
-                lines.append(line)
-                if on_line:
-                    on_line(line)
-                m = LISTENING.search(line)
-                if m and len(procs) == 1:
-                    client_cmd = [str(BIN / run_spec.client), "--port", m.group(2),
-                                  *run_spec.args, *demo_flags(run_spec.client)]
-                    commands.append(client_cmd)
-                    start(client_cmd)
-                    os.close(wfd)  # from now on, EOF means both programs are done
-                    wfd = -1
-            if len(procs) == 1 and procs[0].poll() is not None and wfd >= 0:
-                outcome.error = "the server exited before printing 'listening on HOST:PORT'"
-                break
-        if pending:
-            lines.append(pending.decode("utf-8", "replace"))
-    finally:
-        for p in procs:
+    def start(self, cmd):
+        self.outcome.commands.append(cmd)
+        self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.wfd,
+                                           stderr=self.wfd, cwd=ROOT, start_new_session=True))
+
+    def take_line(self, line):
+        self.lines.append(line)
+        if self.on_line:
+            self.on_line(line)
+        m = LISTENING.search(line)
+        if m and len(self.procs) == 1:
+            self.start(self.command(self.spec.client, m.group(2)))
+            os.close(self.wfd)  # from now on, EOF means both programs are done
+            self.wfd = -1
+
+    def pump(self, left) -> bool:
+        """Read what the programs wrote; False once both are done."""
+        ready, _, _ = select.select([self.rfd], [], [], min(left, 0.05))
+        if not ready:
+            return True
+        chunk = os.read(self.rfd, 65536)
+        if not chunk:
+            return False  # every writer has exited
+        *complete, self.pending = (self.pending + chunk).split(b"\n")
+        for raw in complete:
+            self.take_line(raw.decode("utf-8", "replace"))
+        return True
+
+    def stop_server_when_client_is_done(self):
+        procs = self.procs
+        if (self.spec.server_stays and len(procs) == 2 and procs[1].poll() is not None
+                and procs[0].poll() is None and not self.stopping):
+            procs[0].terminate()  # the client is done: stop the server, as a person would
+            self.stopping = True
+
+    def run(self, timeout) -> Outcome:
+        deadline = time.monotonic() + timeout
+        try:
+            self.start(self.command(self.spec.server))
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.outcome.error = f"timed out after {timeout:.0f} s"
+                    break
+                self.stop_server_when_client_is_done()
+                if not self.pump(left):
+                    break
+                if len(self.procs) == 1 and self.procs[0].poll() is not None and self.wfd >= 0:
+                    self.outcome.error = "the server exited before printing 'listening on HOST:PORT'"
+                    break
+            if self.pending:
+                self.lines.append(self.pending.decode("utf-8", "replace"))
+        finally:
+            self.finish()
+        return self.outcome
+
+    def finish(self):
+        for p in self.procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
-        outcome.codes = [p.wait() for p in procs]
-        os.close(rfd)
-        if wfd >= 0:
-            os.close(wfd)
-    return outcome
+        self.outcome.codes = [p.wait() for p in self.procs]
+        os.close(self.rfd)
+        if self.wfd >= 0:
+            os.close(self.wfd)
+
+
+def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None) -> Outcome:
+    """Run the server and client of run_spec together (see PairRun)."""
+    return PairRun(run_spec, extra_args, on_line).run(timeout)
 
 
 # ---- checking an outcome against a Run ----
@@ -313,9 +334,8 @@ def check(run_spec: Run, outcome: Outcome) -> List[str]:
     for cmd, code in zip(outcome.commands, outcome.codes):
         if code != 0:
             problems.append(f"{Path(cmd[0]).name} exited with {code}")
-    for marker in SANITIZER_REPORTS:
-        if any(marker in line for line in outcome.lines):
-            problems.append(f"a sanitizer report in the output ({marker!r})")
+    for marker in sanitizer_reports("\n".join(outcome.lines)):
+        problems.append(f"a sanitizer report in the output ({marker!r})")
     if len(outcome.commands) < 2:
         return problems + ["the client never started"]
     calls = outcome.calls

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """rundemo.py N - run demo N for a class: its server and client on one
 terminal, lines in the order they happened, then check them against
-demos/NN-name/expect.py. `rundemo.py --list` lists the demos.
+demos/NN-name/expect.py. `rundemo.py --list` lists the demos;
+`rundemo.py --programs N` names the programs demo N runs (for make).
 
-usage: rundemo.py [--list] [--full] N
+usage: rundemo.py [--list] [--programs N] [--full] N
 """
 import os
 import sys
@@ -40,6 +41,9 @@ def main(argv) -> int:
     if "--list" in flags:
         for d in demolib.all_demos():
             print(f"make demo-{d.number:<3d} {d.title}")
+        return 0
+    if "--programs" in flags and len(args) == 1 and args[0].isdigit():
+        print(" ".join(f"bin/{name}" for name in demolib.load_demo(int(args[0])).programs()))
         return 0
     if len(args) != 1 or not args[0].isdigit():
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)

@@ -1,0 +1,39 @@
+"""suite - what every part of the harness shares: where things are, the
+lines the programs print that the harness reads, and the frame format.
+
+Standard library only. demolib (the demos), rshproto (the remote shell) and
+every test import these names from here, so that each is spelled once.
+"""
+import os
+import re
+import struct
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The programs under test: bin/, or another build of them (make sanitize sets
+# BIN_DIR=build/san/bin).
+BIN = Path(os.environ.get("BIN_DIR") or ROOT / "bin").resolve()
+DEMOS = ROOT / "demos"
+HARNESS = ROOT / "harness"
+
+# The first line every server prints: "listening on 127.0.0.1:40123"
+# (an IPv6 address is printed in brackets: "listening on [::1]:40123").
+LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+# What AddressSanitizer, LeakSanitizer, UBSan and TSan print when they find something.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+# The frame header: a u32 length in network byte order (big-endian).
+HEADER = struct.Struct("!I")
+HEADER_SIZE = HEADER.size
+
+
+def pack_frame(body: bytes) -> bytes:
+    """body as a frame on the wire: a 4-byte big-endian length, then body."""
+    return HEADER.pack(len(body)) + body
+
+
+def sanitizer_reports(text: str):
+    """The sanitizer markers found in text (empty if none)."""
+    return [marker for marker in SANITIZER_REPORTS if marker in text]
