@@ -13,6 +13,7 @@
 #endif
 
 #include "frame.h"
+#include "net.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,16 +29,11 @@
  * SIGPIPE. Writing to a socket whose peer has gone raises SIGPIPE, and its
  * default action kills the process: one client that disconnects at the wrong
  * moment would take a whole server down. We want the write to fail with
- * EPIPE instead. Linux and the BSDs take MSG_NOSIGNAL on each send; macOS
- * only has the per-socket option SO_NOSIGPIPE. On a system with neither,
- * and always for write() to a pipe, the program must ignore SIGPIPE itself:
- * signal(SIGPIPE, SIG_IGN).
+ * EPIPE instead. Linux and the BSDs take MSG_NOSIGNAL on each send
+ * (NET_SEND_FLAGS); macOS only has the per-socket option SO_NOSIGPIPE. On a
+ * system with neither, and always for write() to a pipe, the program must
+ * ignore SIGPIPE itself: signal(SIGPIPE, SIG_IGN).
  */
-#ifdef MSG_NOSIGNAL
-#define SEND_FLAGS MSG_NOSIGNAL
-#else
-#define SEND_FLAGS 0
-#endif
 
 /* no_sigpipe - without MSG_NOSIGNAL, set SO_NOSIGPIPE on fd where it exists. */
 static void no_sigpipe(int fd)
@@ -124,7 +120,7 @@ int write_all(int fd, const void *buf, size_t n)
 
     no_sigpipe(fd);
     while (n > 0) {
-        ssize_t k = is_socket ? send(fd, p, n, SEND_FLAGS) : write(fd, p, n);
+        ssize_t k = is_socket ? send(fd, p, n, NET_SEND_FLAGS) : write(fd, p, n);
 
         if (k < 0) {
             if (errno == EINTR)
@@ -164,7 +160,7 @@ static int send_all_iov(int fd, struct iovec *iov, int cnt)
             memset(&msg, 0, sizeof msg);
             msg.msg_iov = iov;
             msg.msg_iovlen = cnt;
-            n = sendmsg(fd, &msg, SEND_FLAGS);
+            n = sendmsg(fd, &msg, NET_SEND_FLAGS);
             if (n < 0 && errno == ENOTSOCK) {
                 is_socket = 0;  /* a pipe or a file: writev() gathers the same way */
                 continue;

@@ -33,19 +33,16 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "frame.h"
+#include "net.h"
+#include "outq.h"
 #include "rsh-proto.h"
 
 #define EXIT_TROUBLE 255           /* as ssh: the connection failed, not the command */
 #define PENDING_BOUND (256 * 1024) /* stop reading stdin while this much is unsent */
 #define STDIN_CHUNK (64 * 1024)
 #define PROMPT ">>: "
-
-#ifdef MSG_NOSIGNAL
-#define SEND_FLAGS MSG_NOSIGNAL
-#else
-#define SEND_FLAGS 0 /* SIGPIPE is ignored in main() */
-#endif
 
 #define USAGE                                                                 \
     "usage: rsh-client [--host ADDR] [--port N] [COMMAND...]\n"               \
@@ -54,16 +51,10 @@
     "  --host ADDR   server address (default 127.0.0.1)\n"                    \
     "  --port N      server port (default 8081)\n"
 
-/* Command frames waiting for the socket: buf[start..end). */
-struct send_queue {
-    unsigned char *buf;
-    size_t cap, start, end;
-};
-
 struct session {
     int sock;
     struct frame_reader answers; /* frames from the server */
-    struct send_queue pending;   /* command frames the socket has not taken yet */
+    struct outq pending;         /* command frames the socket has not taken yet */
     char *line;                  /* stdin bytes of a line not ended yet */
     size_t line_len, line_cap;
     unsigned long line_no;
@@ -91,35 +82,15 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 /* --------------------------------------------------------------- connecting */
 
 /* connect_to - a TCP connection to host:port; dies with a clear message. */
-static int connect_to(const char *host, const char *port)
+static int connect_to(const char *host, int port)
 {
-    struct addrinfo hints, *res, *ai;
-    int fd = -1, rc, saved_errno = 0, one = 1;
+    char err[NET_ERR_LEN];
+    int fd = net_connect(err, host, port);
 
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-        die("%s: %s", host, gai_strerror(rc));
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0) {
-            saved_errno = errno;
-            continue;
-        }
-        while ((rc = connect(fd, ai->ai_addr, ai->ai_addrlen)) < 0 && errno == EINTR)
-            ;
-        if (rc == 0)
-            break;
-        saved_errno = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        die("cannot connect to %s port %s: %s", host, port, strerror(saved_errno));
-    /* Every frame is handed to send() whole; Nagle could only delay it. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    /* Every frame is handed to send() whole; Nagle could only delay it.
+     * Non-blocking for sending: see the top of this file. */
+    if (fd < 0 || net_set_nodelay(err, fd, 1) < 0 || net_set_nonblock(err, fd, 1) < 0)
+        die("%s", err);
     return fd;
 }
 
@@ -128,29 +99,11 @@ static int connect_to(const char *host, const char *port)
 /* queue_command - append one 'C' frame to the send queue. */
 static void queue_command(struct session *s, const char *text, size_t len)
 {
-    struct send_queue *q = &s->pending;
-    size_t need = FRAME_HEADER_SIZE + 1 + len;
-
     if (len > RSH_MAX_COMMAND)
         die("command %lu is %zu bytes long; the limit is %d", s->sent + 1, len,
             RSH_MAX_COMMAND);
-    if (q->start > 0 && q->cap - q->end < need) { /* slide the unsent bytes down */
-        memmove(q->buf, q->buf + q->start, q->end - q->start);
-        q->end -= q->start;
-        q->start = 0;
-    }
-    if (q->cap - q->end < need) {
-        size_t cap = q->cap ? q->cap : 4096;
-        while (cap - q->end < need)
-            cap *= 2;
-        if ((q->buf = realloc(q->buf, cap)) == NULL)
-            die("out of memory");
-        q->cap = cap;
-    }
-    frame_put_length(q->buf + q->end, (uint32_t)(1 + len));
-    q->buf[q->end + FRAME_HEADER_SIZE] = RSH_COMMAND;
-    memcpy(q->buf + q->end + FRAME_HEADER_SIZE + 1, text, len);
-    q->end += need;
+    if (outq_put_frame(&s->pending, RSH_COMMAND, text, len) < 0)
+        die("out of memory");
     s->sent++;
     s->prompt_shown = 0;
 }
@@ -158,19 +111,8 @@ static void queue_command(struct session *s, const char *text, size_t len)
 /* send_pending - send what the socket takes now; the rest waits for POLLOUT. */
 static void send_pending(struct session *s)
 {
-    struct send_queue *q = &s->pending;
-
-    while (q->end > q->start) {
-        ssize_t n = send(s->sock, q->buf + q->start, q->end - q->start, SEND_FLAGS);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n < 0)
-            die("sending to the server: %s", strerror(errno));
-        q->start += (size_t)n;
-    }
-    q->start = q->end = 0;
+    if (outq_send(&s->pending, s->sock) < 0)
+        die("sending to the server: %s", strerror(errno));
 }
 
 /* take_line - one line of stdin is one command; empty lines are skipped. */
@@ -332,7 +274,7 @@ static int want_stdin(const struct session *s)
         return 0;
     if (s->interactive)
         return s->answered == s->sent;
-    return s->pending.end - s->pending.start < PENDING_BOUND;
+    return outq_len(&s->pending) < PENDING_BOUND;
 }
 
 /* run_session - until every command is sent and answered. */
@@ -348,7 +290,7 @@ static int run_session(struct session *s)
             s->prompt_shown = 1;
         }
         pfd[n].fd = s->sock;
-        pfd[n].events = POLLIN | (s->pending.end > s->pending.start ? POLLOUT : 0);
+        pfd[n].events = POLLIN | (outq_len(&s->pending) > 0 ? POLLOUT : 0);
         n++;
         if (want_stdin(s)) {
             stdin_index = n;
@@ -365,7 +307,7 @@ static int run_session(struct session *s)
             read_answers(s);
         if (stdin_index >= 0 && pfd[stdin_index].revents)
             read_commands(s);
-        if (s->pending.end > s->pending.start)
+        if (outq_len(&s->pending) > 0)
             send_pending(s);
     }
     if (s->interactive && s->prompt_shown)
@@ -400,8 +342,9 @@ static char *join_words(char **words, int n)
 
 int main(int argc, char **argv)
 {
-    const char *host = RSH_DEFAULT_HOST, *port = NULL;
-    char default_port[16], *command = NULL;
+    const char *host = RSH_DEFAULT_HOST, *port_text = NULL;
+    char *command = NULL;
+    long port = RSH_DEFAULT_PORT;
     struct session s;
     int i, status;
 
@@ -416,22 +359,17 @@ int main(int argc, char **argv)
         } else if (strncmp(argv[i], "--host=", 7) == 0) {
             host = argv[i] + 7;
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            port = argv[++i];
+            port_text = argv[++i];
         } else if (strncmp(argv[i], "--port=", 7) == 0) {
-            port = argv[i] + 7;
+            port_text = argv[i] + 7;
         } else {
             fprintf(stderr, "rsh-client: bad argument '%s'\n", argv[i]);
             usage_exit(2);
         }
     }
-    if (port != NULL && (strspn(port, "0123456789") != strlen(port) || port[0] == '\0' ||
-                         atol(port) < 1 || atol(port) > 65535)) {
-        fprintf(stderr, "rsh-client: --port: '%s' is not a port number\n", port);
+    if (port_text != NULL && parse_long(port_text, 1, 65535, &port) < 0) {
+        fprintf(stderr, "rsh-client: --port: '%s' is not a port number\n", port_text);
         usage_exit(2);
-    }
-    if (port == NULL) {
-        snprintf(default_port, sizeof default_port, "%d", RSH_DEFAULT_PORT);
-        port = default_port;
     }
     /* A server that vanishes makes send() fail with EPIPE; without this,
      * SIGPIPE would kill us silently instead (macOS has no MSG_NOSIGNAL). */
@@ -439,7 +377,7 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof s);
     frame_reader_init(&s.answers, RSH_MAX_REPLY);
-    s.sock = connect_to(host, port);
+    s.sock = connect_to(host, (int)port);
     if (i < argc) {
         command = join_words(argv + i, argc - i);
         queue_command(&s, command, strlen(command)); /* copies it into the send queue */
@@ -453,7 +391,7 @@ int main(int argc, char **argv)
 
     close(s.sock);
     frame_reader_free(&s.answers);
-    free(s.pending.buf);
+    outq_free(&s.pending);
     free(s.line);
     free(command);
     return status;

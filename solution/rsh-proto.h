@@ -109,4 +109,28 @@ static inline void rsh_describe_length(char *out, size_t cap, uint32_t len, uint
                  (unsigned long)len, (unsigned long)limit);
 }
 
+/* ---- a client's view of one answer (rsh-proto.c) ---- */
+
+/* One answer of the remote shell, gathered from its frames. */
+struct rsh_answer {
+    unsigned char *out; /* its stdout ('O' frames), malloc'd: rsh_answer_free */
+    size_t out_len;
+    size_t err_len;     /* bytes of stderr ('E' frames): counted, not kept */
+    int32_t status;     /* from the 'X' frame: exit code, or -N for signal N */
+    char error[200];    /* after RSH_ANSWER_ERROR: why, in one line */
+};
+
+enum { RSH_ANSWER_ERROR = -1, RSH_ANSWER_MORE = 0, RSH_ANSWER_DONE = 1 };
+
+/*
+ * rsh_answer_take - use one frame (body, len) of an answer. Returns
+ * RSH_ANSWER_DONE at its 'X' frame, RSH_ANSWER_MORE for an 'O' or 'E'
+ * frame, or RSH_ANSWER_ERROR for a '!' frame, a frame of another type or
+ * length, or no memory (ans->error says which). Start with a zeroed answer.
+ */
+int rsh_answer_take(struct rsh_answer *ans, const unsigned char *body, uint32_t len);
+
+/* rsh_answer_free - release the stdout bytes; the answer is zeroed. */
+void rsh_answer_free(struct rsh_answer *ans);
+
 #endif
