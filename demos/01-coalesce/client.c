@@ -1,15 +1,17 @@
 /* Demo 1, coalesce (粘包): two sends, one recv. The client. */
 #include "demo.h"
 
+#include <string.h>
+
 #define USAGE "usage: 01-coalesce-client --port N [--host ADDR] [--full]"
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
-    struct trace t = demo_trace("client", 1, &a);
+    struct trace t = demo_trace(1, &a);
 
-    demo_send(&t, conn, "hello", 5); /* client.send(b"hello") */
-    demo_send(&t, conn, "world", 5); /* client.send(b"world") */
+    demo_send(&t, conn, DEMO_HELLO, strlen(DEMO_HELLO)); /* client.send(b"hello") */
+    demo_send(&t, conn, DEMO_WORLD, strlen(DEMO_WORLD)); /* client.send(b"world") */
     return 0;
 }

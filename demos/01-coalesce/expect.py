@@ -1,5 +1,9 @@
 # Demo 1, coalesce: what the harness checks (every send, recv and message, in order).
+from demolib import run, send, recv, message, frame
+
 TITLE = "coalesce (粘包): two quick sends, one recv returns both"
+LESSON = ("Two sends can come out of one recv: TCP carries bytes, and nothing marks where a "
+          "send ended.")
 
 RUNS = [
     run("01-coalesce-server", "01-coalesce-client", label="broken: no boundaries", calls=[

@@ -1,5 +1,9 @@
 # Demo 2, residue: what the harness checks (every send, recv and message, in order).
+from demolib import run, send, recv, message, frame
+
 TITLE = "residue (拆包): recv(1) returns h, the next recv gets elloworld"
+LESSON = ("recv(n) returns at most n bytes; what it leaves behind comes out of the next "
+          "recv, whatever that recv was for.")
 
 RUNS = [
     run("02-residue-server", "01-coalesce-client", label="broken: no boundaries", calls=[

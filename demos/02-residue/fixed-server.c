@@ -10,12 +10,12 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
+    struct trace t = demo_trace(1, &a);
     struct frame_reader reader;
     char buf[1024];
 
     frame_reader_init(&reader, 1024);
-    demo_wait_queued(&t, conn, 2 * (4 + 5));
+    demo_wait_queued(conn, 2 * FRAME_HEADER_SIZE + DEMO_WORDS_SIZE); /* both frames are here */
 
     size_t n = demo_recv(&t, conn, buf, 1); /* recv(1): one byte of a header */
     demo_deliver(&t, &reader, buf, n);
@@ -23,8 +23,8 @@ int main(int argc, char **argv)
     demo_deliver(&t, &reader, buf, n);
 
     if (t.messages == 2)
-        demo_say("server", "The first recv held part of a header, so no message was delivered "
-                           "yet; with the rest, the reader delivered both, whole.");
+        demo_say("The first recv held part of a header, so no message was delivered "
+                 "yet; with the rest, the reader delivered both, whole.");
     frame_reader_free(&reader);
     return t.messages == 2 ? 0 : 1;
 }

@@ -1,6 +1,8 @@
 /* Demo 3, delayed: send "hello", pause, send "world" - twice. The client. */
 #include "demo.h"
 
+#include <string.h>
+
 #define USAGE "usage: 03-delayed-client --port N [--host ADDR] [--pause-ms MS] [--full]\n" \
               "  --pause-ms MS  pause between the two sends (default 300; the notes use 5000)"
 
@@ -11,21 +13,21 @@ int main(int argc, char **argv)
 
     /* conn 1: the server reads during our pause */
     int conn = demo_connect(&a, 1);
-    struct trace t1 = demo_trace("client", 1, &a);
-    demo_send(&t1, conn, "hello", 5);
-    demo_say("client", "pause %ld ms (time.sleep in the notes)", a.pause_ms);
+    struct trace t1 = demo_trace(1, &a);
+    demo_send(&t1, conn, DEMO_HELLO, strlen(DEMO_HELLO));
+    demo_say("pause %ld ms (time.sleep in the notes)", a.pause_ms);
     demo_pause_ms(a.pause_ms);
     /* On a busy machine the server may not have run yet: check, don't hope. */
-    demo_sync_wait(sync, "client", "read the first send");
-    demo_send(&t1, conn, "world", 5);
+    demo_sync_wait(sync, "read the first send");
+    demo_send(&t1, conn, DEMO_WORLD, strlen(DEMO_WORLD));
     close(conn);
 
     /* conn 2: the same sends and pause; the server reads late this time */
     conn = demo_connect(&a, 2);
-    struct trace t2 = demo_trace("client", 2, &a);
-    demo_send(&t2, conn, "hello", 5);
-    demo_say("client", "pause %ld ms", a.pause_ms);
+    struct trace t2 = demo_trace(2, &a);
+    demo_send(&t2, conn, DEMO_HELLO, strlen(DEMO_HELLO));
+    demo_say("pause %ld ms", a.pause_ms);
     demo_pause_ms(a.pause_ms);
-    demo_send(&t2, conn, "world", 5);
+    demo_send(&t2, conn, DEMO_WORLD, strlen(DEMO_WORLD));
     return 0;
 }

@@ -1,5 +1,9 @@
 # Demo 3, delayed: what the harness checks (every send, recv and message, in order).
+from demolib import run, send, recv, message, frame
+
 TITLE = "delayed: a pause between sends; a slow reader still gets helloworld"
+LESSON = ("A pause between sends is not a boundary: what one recv returns depends on when "
+          "the reader reads.")
 
 RUNS = [
     run("03-delayed-server", "03-delayed-client", label="broken: no boundaries", calls=[

@@ -24,21 +24,21 @@ int main(int argc, char **argv)
 
     /* conn 1: a reader that keeps up */
     int conn = demo_accept(listener, 1);
-    struct trace t1 = demo_trace("server", 1, &a);
+    struct trace t1 = demo_trace(1, &a);
     receive(&t1, &r1, conn);
-    demo_sync_post(sync, "server", "read the first send");
+    demo_sync_post(sync, "read the first send");
     receive(&t1, &r1, conn);
 
     /* conn 2: a reader slower than the pause */
     conn = demo_accept(listener, 2);
-    struct trace t2 = demo_trace("server", 2, &a);
-    demo_wait_queued(&t2, conn, 2 * (4 + 5));
+    struct trace t2 = demo_trace(2, &a);
+    demo_wait_queued(conn, 2 * FRAME_HEADER_SIZE + DEMO_WORDS_SIZE);
     receive(&t2, &r2, conn);
 
     int ok = t1.messages == 2 && t2.messages == 2;
     if (ok)
-        demo_say("server", "Two recvs on conn 1, one on conn 2 - and two messages on each: "
-                           "the lengths, not the timing, mark where a message ends.");
+        demo_say("Two recvs on conn 1, one on conn 2 - and two messages on each: "
+                 "the lengths, not the timing, mark where a message ends.");
     frame_reader_free(&r1);
     frame_reader_free(&r2);
     return ok ? 0 : 1;

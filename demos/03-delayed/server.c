@@ -6,6 +6,8 @@
  */
 #include "demo.h"
 
+#include <string.h>
+
 #define USAGE "usage: 03-delayed-server [--host ADDR] [--port N] [--full]"
 
 int main(int argc, char **argv)
@@ -17,24 +19,25 @@ int main(int argc, char **argv)
 
     /* conn 1: a reader that keeps up */
     int conn = demo_accept(listener, 1);
-    struct trace t1 = demo_trace("server", 1, &a);
+    struct trace t1 = demo_trace(1, &a);
     size_t first = demo_recv(&t1, conn, buf, sizeof buf);
-    demo_sync_post(sync, "server", "read the first send");
+    demo_sync_post(sync, "read the first send");
     size_t second = demo_recv(&t1, conn, buf, sizeof buf);
 
     /* conn 2: a reader slower than the pause */
     conn = demo_accept(listener, 2);
-    struct trace t2 = demo_trace("server", 2, &a);
-    demo_wait_queued(&t2, conn, 10);
+    struct trace t2 = demo_trace(2, &a);
+    demo_wait_queued(conn, DEMO_WORDS_SIZE);
     size_t slow = demo_recv(&t2, conn, buf, sizeof buf);
 
-    int ok = first == 5 && second == 5 && slow == 10;
+    int ok = first == strlen(DEMO_HELLO) && second == strlen(DEMO_WORLD) &&
+             slow == DEMO_WORDS_SIZE;
     if (ok)
-        demo_say("server", "conn 1 read during the pause and got two recvs; conn 2 read after "
-                           "it and got one. The pause did not mark a boundary: when the "
-                           "reader reads decides what one recv returns.");
+        demo_say("conn 1 read during the pause and got two recvs; conn 2 read after "
+                 "it and got one. The pause did not mark a boundary: when the "
+                 "reader reads decides what one recv returns.");
     else
-        demo_say("server", "recvs returned %zu, %zu and %zu bytes, not 5, 5 and 10.", first,
-                 second, slow);
+        demo_say("recvs returned %zu, %zu and %zu bytes, not %zu, %zu and %zu.", first,
+                 second, slow, strlen(DEMO_HELLO), strlen(DEMO_WORLD), DEMO_WORDS_SIZE);
     return ok ? 0 : 1;
 }

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int sync = demo_connect_sync(&a);
     int conn = demo_connect(&a, 1);
-    struct trace t = demo_trace("client", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char answer[1024];
 
     size_t left_over = 0;
@@ -25,19 +25,19 @@ int main(int argc, char **argv)
         demo_send(&t, conn, commands[i], strlen(commands[i])); /* client.send(cmd) */
         /* Read only once the server has sent its whole answer, so every run shows
          * the same bytes; a real client that reads sooner is no better off. */
-        demo_sync_wait(sync, "client", "the whole answer is sent");
+        demo_sync_wait(sync, "the whole answer is sent");
         size_t n = demo_recv(&t, conn, answer, sizeof answer); /* data = client.recv(1024) */
         size_t queued = demo_queued(conn);
-        demo_say("client", "answer to %s begins %s; %zu more bytes wait unread",
+        demo_say("answer to %s begins %s; %zu more bytes wait unread",
                  demo_escape(commands[i], strlen(commands[i]), 0),
                  demo_escape(answer, n < 20 ? n : 20, 1), queued);
         if (i == 0)
             left_over = queued;
     }
     if (left_over > 0)
-        demo_say("client", "recv(1024) cut the first answer after 1024 bytes. Its other %zu bytes "
-                           "waited in the receive buffer, so the answer shown for the next "
-                           "command was the rest of the first: TCP does not know where an "
-                           "answer ends.", left_over);
+        demo_say("recv(1024) cut the first answer after 1024 bytes. Its other %zu bytes "
+                 "waited in the receive buffer, so the answer shown for the next "
+                 "command was the rest of the first: TCP does not know where an "
+                 "answer ends.", left_over);
     return 0;
 }

@@ -4,6 +4,7 @@
  * nothing to say how long it is.
  */
 #include "demo.h"
+#include "shell.h"
 
 #include <stdlib.h>
 
@@ -16,7 +17,7 @@ int main(int argc, char **argv)
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(listener);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char cmd[1025];
 
     for (;;) {
@@ -25,10 +26,10 @@ int main(int argc, char **argv)
             break; /* the client closed */
         cmd[n] = '\0';
         size_t len;
-        char *out = demo_run_shell("server", cmd, &len);
-        demo_say("server", "ran %s -> %zu bytes of output", demo_escape(cmd, n, 0), len);
+        char *out = demo_run_shell(cmd, &len, NULL);
+        demo_say("ran %s -> %zu bytes of output", demo_escape(cmd, n, 0), len);
         demo_send(&t, conn, out, len); /* conn.send(stdout + stderr): no length, no end mark */
-        demo_sync_post(sync, "server", "the whole answer is sent");
+        demo_sync_post(sync, "the whole answer is sent");
         free(out);
     }
     return 0;

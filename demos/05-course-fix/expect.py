@@ -1,7 +1,11 @@
 # Demo 5, the course's own fix: what the harness checks (every send, recv and message, in order).
 import struct
 
+from demolib import run, send, recv, message, frame, rule
+
 TITLE = "the course's own fix, ported faithfully: Nagle delays, and a loop that stops early"
+LESSON = ("The course's own header fix still fails: three sends wait on delayed ACKs, and "
+          "its loop counts bytes wrongly and stops early.")
 
 SHORT = b"echo out; echo err >&2"  # 8 bytes of answer: "out\n" on stdout, "err\n" on stderr
 LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "

@@ -11,19 +11,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define USAGE "usage: 05-course-fix-fixed-client --port N [--host ADDR] [--full]"
 
 static const char *commands[] = {"echo out; echo err >&2", "echo out; echo err >&2",
                                   "echo out; echo err >&2", DEMO_LONG_COMMAND, "echo hi"};
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* recv_exactly - recv until n bytes are in (each recv may return fewer). */
 static void recv_exactly(struct trace *t, int conn, unsigned char *buf, size_t n)
@@ -32,7 +24,7 @@ static void recv_exactly(struct trace *t, int conn, unsigned char *buf, size_t n
         size_t left = n - got;
         size_t k = demo_recv(t, conn, buf + got, left < 1024 ? left : 1024);
         if (k == 0)
-            demo_die("client", "the server closed the connection mid-answer");
+            demo_die("the server closed the connection mid-answer");
         got += k; /* this recv's bytes, not all so far */
     }
 }
@@ -41,27 +33,27 @@ int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
-    struct trace t = demo_trace("client", 1, &a);
+    struct trace t = demo_trace(1, &a);
     static unsigned char answer[1 << 20];
 
     for (int i = 0; i < 5; i++) {
-        double start = now_ms();
+        double start = demo_now_ms();
         demo_send(&t, conn, commands[i], strlen(commands[i]));
 
         unsigned char header[FRAME_HEADER_SIZE];
         recv_exactly(&t, conn, header, sizeof header);
         uint32_t total_size = frame_get_length(header); /* struct.unpack('!I', header)[0] */
         if (total_size > sizeof answer)
-            demo_die("client", "answer of %lu bytes is above our limit", (unsigned long)total_size);
-        demo_wait_queued(&t, conn, total_size); /* the same conditions as the broken client */
+            demo_die("answer of %lu bytes is above our limit", (unsigned long)total_size);
+        demo_wait_queued(conn, total_size); /* the same conditions as the broken client */
         recv_exactly(&t, conn, answer, total_size);
 
         demo_message(&t, answer, total_size);
         char name[32];
         snprintf(name, sizeof name, "command_%d_ms", i + 1);
-        demo_fact("client", name, "%.2f", now_ms() - start); /* shown, never asserted */
+        demo_fact(name, "%.2f", demo_now_ms() - start); /* shown, never asserted */
     }
-    demo_say("client", "Every answer complete, each its own; compare the times per command "
-                       "with the three-send server above.");
+    demo_say("Every answer complete, each its own; compare the times per command "
+             "with the three-send server above.");
     return 0;
 }

@@ -3,6 +3,7 @@
  * big-endian) sent together with stdout and stderr in one system call.
  */
 #include "demo.h"
+#include "shell.h"
 
 #include <stdlib.h>
 
@@ -14,7 +15,7 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char cmd[1025];
 
     for (;;) {
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
             break;
         cmd[n] = '\0';
         size_t len;
-        char *out = demo_run_shell("server", cmd, &len); /* stdout, then stderr */
+        char *out = demo_run_shell(cmd, &len, NULL); /* stdout, then stderr */
         demo_send_frame(&t, conn, out, len); /* header + body: one sendmsg, nothing for Nagle to hold */
         free(out);
     }

@@ -4,6 +4,7 @@
  * then stdout, then stderr: three sends.
  */
 #include "demo.h"
+#include "shell.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char cmd[1025];
 
     for (;;) {
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
             break;
         cmd[n] = '\0';
         size_t len, out_len;
-        char *out = demo_run_shell_split("server", cmd, &len, &out_len);
+        char *out = demo_run_shell(cmd, &len, &out_len);
 
         int32_t total = (int32_t)len;
         char header[4];
@@ -50,7 +51,7 @@ int main(int argc, char **argv)
         demo_send(&t, conn, header, 4);               /* conn.send(header) */
         demo_send(&t, conn, out, out_len);            /* conn.send(stdout) */
         /* Did stdout leave, or is Nagle holding it until the header is ACKed? */
-        demo_fact("server", "unsent_after_stdout_send", "%ld", unsent(conn));
+        demo_fact("unsent_after_stdout_send", "%ld", unsent(conn));
         if (len > out_len)                            /* (send(b"") sends nothing) */
             demo_send(&t, conn, out + out_len, len - out_len); /* conn.send(stderr) */
         free(out);

@@ -1,7 +1,11 @@
 # Demo 6, one send, many recvs: what the harness checks.
 # How many recvs the 1 MiB takes depends on the kernel and on timing, so recvs
 # are not listed one by one; the rules below hold on every kernel.
+from demolib import run, send, message, frame, rule
+
 TITLE = "one send, many recvs (拆包): 1 MiB sent at once comes out in pieces"
+LESSON = ("One send can take many recvs, however big the buffer: recv returns what has "
+          "arrived, not what was sent.")
 
 SIZE = 1024 * 1024
 DATA = b"".join(b"one send() of 1 MiB: line %05d\n" % i for i in range(1, 32769))

@@ -3,6 +3,7 @@
  * the same recv(1048576). The frame still arrives in many recvs; the reader
  * keeps every piece until the 4-byte length says the message is complete.
  */
+#include "data.h"
 #include "demo.h"
 #include "frame.h"
 
@@ -13,51 +14,45 @@
 #include <sys/socket.h>
 
 #define USAGE "usage: 06-one-send-fixed-server [--host ADDR] [--port N] [--full]"
-#define ASK (1024 * 1024)
-#define RCVBUF (32 * 1024)
-#define MAX_BODY (1024 * 1024) /* refuse longer frames before allocating for them */
+#define MAX_BODY SIZE /* refuse longer frames before allocating for them */
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
-
-    /* The same small receive buffer as server.c, set before the client connects. */
-    int size = RCVBUF;
-    if (setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0)
-        demo_die("server", "setsockopt(SO_RCVBUF): %s", strerror(errno));
+    if (small_receive_buffer(listener) < 0) /* as in server.c, before the client connects */
+        demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
     int sync = demo_accept_sync(listener);
     int conn = demo_accept(listener, 1);
-    demo_sync_post(sync, "server", "conn 1 accepted"); /* and nothing to print until data comes */
-    struct trace t = demo_trace("server", 1, &a);
+    demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
+    struct trace t = demo_trace(1, &a);
 
     struct frame_reader reader;
     const unsigned char *body;
     uint32_t len = 0;
-    char *buf = malloc(ASK);
+    char *buf = malloc(SIZE);
     if (!buf)
-        demo_die("server", "out of memory");
+        demo_die("out of memory");
     frame_reader_init(&reader, MAX_BODY);
     while (t.messages == 0) {
-        size_t n = demo_recv(&t, conn, buf, ASK); /* the same recv(1048576) */
+        size_t n = demo_recv(&t, conn, buf, SIZE); /* the same recv(1048576) */
         if (n == 0)
-            demo_die("server", "the client closed in the middle of the frame");
+            demo_die("the client closed in the middle of the frame");
         if (frame_reader_push(&reader, buf, n) != FRAME_OK)
-            demo_die("server", "out of memory");
+            demo_die("out of memory");
         int status = frame_reader_next(&reader, &body, &len);
         if (status == FRAME_OK)
             demo_message(&t, body, len); /* only once every byte of the frame is in */
         else if (status != FRAME_AGAIN)
-            demo_die("server", "bad frame: %s", frame_strerror(status));
+            demo_die("bad frame: %s", frame_strerror(status));
     }
-    printf("server | fact | recvs = %d\n", t.recvs);
-    fflush(stdout);
+    demo_fact("recvs", "%d", t.recvs);
 
-    int ok = t.recvs > 1 && len == ASK;
+    int ok = t.recvs > 1 && len == SIZE;
     if (ok)
-        demo_say("server", "The frame still came in %d recvs; the reader kept the pieces "
-                           "and delivered one message of %u bytes when the length said it was "
-                           "complete.", t.recvs, (unsigned)len);
+        demo_say("The frame still came in %d recvs; the reader kept the pieces "
+                 "and delivered one message of %u bytes when the length said it was "
+                 "complete.", t.recvs, (unsigned)len);
     frame_reader_free(&reader);
     free(buf);
     return ok ? 0 : 1;

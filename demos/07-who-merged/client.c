@@ -6,6 +6,7 @@
  */
 #include "demo.h"
 #include "frame.h"
+#include "words.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,8 +22,6 @@
 
 #define USAGE "usage: 07-who-merged-client --port N [--host ADDR] [--full]"
 
-enum { NAGLE, NODELAY, CORK, PACED, MODES };
-static const char *words[] = {"hello", "world", "how", "are", "you"};
 static const char *labels[] = {"Nagle on (default)", "TCP_NODELAY", "TCP_CORK",
                                "TCP_NODELAY, paced"};
 
@@ -46,8 +45,12 @@ static long segments_sent(int fd)
 static void set_option(int fd, int option, int on)
 {
     if (setsockopt(fd, IPPROTO_TCP, option, &on, sizeof on) < 0)
-        demo_die("client", "setsockopt: %s", strerror(errno));
+        demo_die("setsockopt: %s", strerror(errno));
 }
+
+static void set_mode(int conn, int mode);
+static void uncork(int conn, int mode);
+static void report_segments(int sync, int conn_no, int mode, int writes, long segs);
 
 int main(int argc, char **argv)
 {
@@ -55,49 +58,69 @@ int main(int argc, char **argv)
     int sync = demo_connect_sync(&a);
 
     for (int mode = NAGLE; mode < MODES; mode++) {
-        int conn = demo_connect(&a, mode + 1), writes = mode == PACED ? 2 : 5;
-        struct trace t = demo_trace("client", mode + 1, &a);
+        int conn = demo_connect(&a, mode + 1), writes = writes_of(mode);
+        struct trace t = demo_trace(mode + 1, &a);
         long before = segments_sent(conn);
 
-        if (mode == NODELAY || mode == PACED) {
-            set_option(conn, TCP_NODELAY, 1); /* each write goes out at once: no Nagle */
-            demo_say("client", "conn %d: TCP_NODELAY on (Nagle off)", t.conn);
-        } else if (mode == CORK) {
-#ifdef TCP_CORK
-            set_option(conn, TCP_CORK, 1); /* hold partial segments until uncorked */
-            demo_say("client", "conn %d: TCP_CORK on (hold the bytes until uncorked)", t.conn);
-#else
-            demo_say("client", "conn %d: TCP_CORK is not available on this system", t.conn);
-            labels[CORK] = "Nagle on (no TCP_CORK)";
-#endif
-        } else {
-            demo_say("client", "conn %d: Nagle on (the default)", t.conn);
-        }
+        set_mode(conn, mode);
         for (int i = 0; i < writes; i++) {
             if (mode == PACED && i == 1) /* so "hello" surely left in a segment of its own */
-                demo_sync_wait(sync, "client", "hello has arrived, alone");
+                demo_sync_wait(sync, "hello has arrived, alone");
             demo_send(&t, conn, words[i], strlen(words[i]));
         }
-#ifdef TCP_CORK
-        if (mode == CORK)
-            set_option(conn, TCP_CORK, 0); /* uncork: send what is held, now */
-#endif
+        uncork(conn, mode);
         /* Count once every byte is at the receiver: every segment has left by then. */
-        demo_sync_wait(sync, "client", "every byte has arrived");
-        long after = segments_sent(conn), segs = after < 0 ? -1 : after - before;
-        if (segs < 0)
-            printf("client | fact | conn%d.segments = not available on this system\n", t.conn);
-        else
-            printf("client | fact | conn%d.segments = %ld\n", t.conn, segs);
-        fflush(stdout);
-
-        /* The server prints the table: our counts go to it as a frame on the
-         * sync connection, which is a byte stream too. */
-        char counts[64];
-        int n = snprintf(counts, sizeof counts, "%d %ld %s", writes, segs, labels[mode]);
-        if (send_frame(sync, counts, (size_t)n) != FRAME_OK)
-            demo_die("client", "sync connection: %s", strerror(errno));
+        demo_sync_wait(sync, "every byte has arrived");
+        long after = segments_sent(conn);
+        report_segments(sync, t.conn, mode, writes, after < 0 ? -1 : after - before);
         close(conn);
     }
     return 0;
+}
+
+/* set_mode - Nagle on (the default), TCP_NODELAY, or TCP_CORK. */
+static void set_mode(int conn, int mode)
+{
+    if (mode == NODELAY || mode == PACED) {
+        set_option(conn, TCP_NODELAY, 1); /* each write goes out at once: no Nagle */
+        demo_say("conn %d: TCP_NODELAY on (Nagle off)", mode + 1);
+    } else if (mode == CORK) {
+#ifdef TCP_CORK
+        set_option(conn, TCP_CORK, 1); /* hold partial segments until uncorked */
+        demo_say("conn %d: TCP_CORK on (hold the bytes until uncorked)", mode + 1);
+#else
+        demo_say("conn %d: TCP_CORK is not available on this system", mode + 1);
+        labels[CORK] = "Nagle on (no TCP_CORK)";
+#endif
+    } else {
+        demo_say("conn %d: Nagle on (the default)", mode + 1);
+    }
+}
+
+/* uncork - on the TCP_CORK connection: send what is held, now. */
+static void uncork(int conn, int mode)
+{
+#ifdef TCP_CORK
+    if (mode == CORK)
+        set_option(conn, TCP_CORK, 0);
+#else
+    (void)conn, (void)mode;
+#endif
+}
+
+/* report_segments - a fact line, and the counts for the server's table: a
+ * frame on the sync connection, which is a byte stream too. */
+static void report_segments(int sync, int conn_no, int mode, int writes, long segs)
+{
+    char name[32], counts[64];
+    int n;
+
+    snprintf(name, sizeof name, "conn%d.segments", conn_no);
+    if (segs < 0)
+        demo_fact(name, "not available on this system");
+    else
+        demo_fact(name, "%ld", segs);
+    n = snprintf(counts, sizeof counts, "%d %ld %s", writes, segs, labels[mode]);
+    if (send_frame(sync, counts, (size_t)n) != FRAME_OK)
+        demo_die("sync connection: %s", strerror(errno));
 }

@@ -2,7 +2,11 @@
 # kernel sends, and so how many recvs a reader needs, may differ between
 # kernels: recvs and segments are checked with relations that hold on every
 # kernel (rules), never with exact counts. Every byte is checked exactly.
+from demolib import run, send, message, frame, rule
+
 TITLE = "who merged them: Nagle, TCP_CORK or the receive buffer? (TCP_NODELAY: still one recv)"
+LESSON = ("Nagle, TCP_NODELAY and TCP_CORK change how bytes leave, not how they arrive: the "
+          "receive buffer merges them anyway.")
 
 WORDS = [b"hello", b"world", b"how", b"are", b"you"]
 MODES = {1: "Nagle on", 2: "TCP_NODELAY", 3: "TCP_CORK", 4: "TCP_NODELAY, paced"}

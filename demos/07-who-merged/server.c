@@ -6,20 +6,22 @@
  */
 #include "demo.h"
 #include "frame.h"
+#include "words.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define USAGE "usage: 07-who-merged-server [--host ADDR] [--port N] [--full]"
 
-#define MODES 4
-static const size_t bytes[MODES] = {19, 19, 19, 10}; /* "helloworldhowareyou", "helloworld" */
 
 struct row { int writes, recvs; long segs; size_t waiting; char how[40]; };
 
+/* fact - "server | fact | connN.name = value" */
 static void fact(int conn, const char *name, long value)
 {
-    printf("server | fact | conn%d.%s = %ld\n", conn, name, value);
-    fflush(stdout);
+    char full[40];
+    snprintf(full, sizeof full, "conn%d.%s", conn, name);
+    demo_fact(full, "%ld", value);
 }
 
 /* read_counts - how the client wrote: writes, segments, mode; one frame on the sync connection. */
@@ -28,10 +30,10 @@ static void read_counts(int sync, struct row *r)
     char text[64];
     uint32_t len;
     if (recv_frame(sync, text, sizeof text - 1, &len) != FRAME_OK)
-        demo_die("server", "the client did not send its counts");
+        demo_die("the client did not send its counts");
     text[len] = '\0';
     if (sscanf(text, "%d %ld %39[^\n]", &r->writes, &r->segs, r->how) != 3)
-        demo_die("server", "bad counts from the client: %s", text);
+        demo_die("bad counts from the client: %s", text);
 }
 
 /* who_merged - fewer segments than writes: the sender merged writes;
@@ -47,63 +49,89 @@ static const char *who_merged(const struct row *r)
     return r->recvs < r->segs ? "the sender, then the receive buffer" : "the sender";
 }
 
+static void read_connection(int sync, int conn, struct trace *t, int k, struct row *r);
+static void print_table(const struct row *rows);
+static void conclude(const struct row *rows);
+
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(listener);
-    struct row rows[MODES], *r;
+    struct row rows[MODES];
     size_t alone = 0;
-    char buf[1024];
 
     for (int k = 0; k < MODES; k++) {
         int conn = demo_accept(listener, k + 1);
-        struct trace t = demo_trace("server", k + 1, &a);
-        if (k == 3) { /* conn 4: "world" is written only once "hello" is here */
-            demo_wait_queued(&t, conn, 5);
+        struct trace t = demo_trace(k + 1, &a);
+        if (k == PACED) { /* conn 4: "world" is written only once "hello" is here */
+            demo_wait_queued(conn, strlen(words[0]));
             fact(t.conn, "waiting_before_world", (long)(alone = demo_queued(conn)));
-            demo_sync_post(sync, "server", "hello has arrived, alone");
+            demo_sync_post(sync, "hello has arrived, alone");
         }
-        demo_wait_queued(&t, conn, bytes[k]); /* every write is in the receive buffer */
-        rows[k].waiting = demo_queued(conn);
-        fact(t.conn, "waiting", (long)rows[k].waiting);
-        for (size_t got = 0, n; got < bytes[k]; got += n) /* recv(1024), as often as needed */
-            if ((n = demo_recv(&t, conn, buf, sizeof buf)) == 0)
-                demo_die("server", "conn %d closed before all %zu bytes came", t.conn, bytes[k]);
-        rows[k].recvs = t.recvs;
-        demo_sync_post(sync, "server", "every byte has arrived");
-        read_counts(sync, &rows[k]);
+        read_connection(sync, conn, &t, k, &rows[k]);
         close(conn);
     }
 
-    demo_say("server", "segments: TCP segments that carried the bytes (the client's TCP_INFO); "
-                       "waiting: bytes in the receive buffer before the first recv (FIONREAD)");
-    demo_say("server", "conn  client wrote with       writes  segments  waiting  recvs  merged by");
-    int ok = alone == 5 && rows[3].recvs == 1;
-    for (r = rows; r < rows + MODES; r++) {
+    print_table(rows);
+    int ok = alone == strlen(words[0]) && rows[PACED].recvs == 1;
+    for (int k = 0; k < MODES; k++)
+        ok = ok && rows[k].recvs < rows[k].writes;
+    if (!ok) {
+        demo_say("A connection needed as many recvs as writes: not the lesson.");
+        return 1;
+    }
+    conclude(rows);
+    return 0;
+}
+
+/* read_connection - like a server a little behind its client: wait until every
+ * byte is in the receive buffer (FIONREAD), then recv(1024) as often as needed. */
+static void read_connection(int sync, int conn, struct trace *t, int k, struct row *r)
+{
+    char buf[1024];
+
+    demo_wait_queued(conn, bytes_of(k)); /* every write is in the receive buffer */
+    r->waiting = demo_queued(conn);
+    fact(t->conn, "waiting", (long)r->waiting);
+    for (size_t got = 0, n; got < bytes_of(k); got += n) /* recv(1024), as often as needed */
+        if ((n = demo_recv(t, conn, buf, sizeof buf)) == 0)
+            demo_die("conn %d closed before all %zu bytes came", t->conn, bytes_of(k));
+    r->recvs = t->recvs;
+    demo_sync_post(sync, "every byte has arrived");
+    read_counts(sync, r);
+}
+
+/* print_table - one row per connection, and who merged. */
+static void print_table(const struct row *rows)
+{
+    demo_say("segments: TCP segments that carried the bytes (the client's TCP_INFO); "
+             "waiting: bytes in the receive buffer before the first recv (FIONREAD)");
+    demo_say("conn  client wrote with       writes  segments  waiting  recvs  merged by");
+    for (const struct row *r = rows; r < rows + MODES; r++) {
         char segs[24] = "n/a";
         if (r->segs >= 0)
             snprintf(segs, sizeof segs, "%ld", r->segs);
-        demo_say("server", "%4d  %-22s  %6d  %8s  %7zu  %5d  %s", (int)(r - rows) + 1,
-                 r->how, r->writes, segs, r->waiting, r->recvs, who_merged(r));
-        ok = ok && r->recvs < r->writes;
+        demo_say("%4d  %-22s  %6d  %8s  %7zu  %5d  %s", (int)(r - rows) + 1, r->how,
+                 r->writes, segs, r->waiting, r->recvs, who_merged(r));
     }
-    if (!ok) {
-        demo_say("server", "A connection needed as many recvs as writes: not the lesson.");
-        return 1;
-    }
-    r = &rows[0];
+}
+
+/* conclude - what the table shows, in words. */
+static void conclude(const struct row *rows)
+{
+    const struct row *r = &rows[NAGLE];
+
     if (r->segs >= r->writes) /* the ACK came back before each next write */
-        demo_say("server", "conn 1: Nagle was on, yet each write left as its own segment: "
-                           "Nagle merged nothing here.");
+        demo_say("conn 1: Nagle was on, yet each write left as its own segment: "
+                 "Nagle merged nothing here.");
     else if (r->segs >= 0)
-        demo_say("server", "conn 1: Nagle held small writes until an ACK came back: %d writes "
-                           "left as %ld segments.", r->writes, r->segs);
-    demo_say("server", "conn 2: Nagle was off (TCP_NODELAY), yet %d writes came out of %d "
-                       "recv%s: TCP_NODELAY does not prevent sticky packets.",
-             rows[1].writes, rows[1].recvs, rows[1].recvs == 1 ? "" : "s");
-    demo_say("server", "conn 4: \"world\" was written only after \"hello\" had arrived, so they "
-                       "left as separate segments; one recv returned \"helloworld\": they merged "
-                       "in the receive buffer, where Nagle has no say.");
-    return 0;
+        demo_say("conn 1: Nagle held small writes until an ACK came back: %d writes "
+                 "left as %ld segments.", r->writes, r->segs);
+    demo_say("conn 2: Nagle was off (TCP_NODELAY), yet %d writes came out of %d "
+             "recv%s: TCP_NODELAY does not prevent sticky packets.",
+             rows[NODELAY].writes, rows[NODELAY].recvs, rows[NODELAY].recvs == 1 ? "" : "s");
+    demo_say("conn 4: \"world\" was written only after \"hello\" had arrived, so they "
+             "left as separate segments; one recv returned \"helloworld\": they merged "
+             "in the receive buffer, where Nagle has no say.");
 }

@@ -10,31 +10,31 @@
 #include <sys/socket.h>
 
 #define USAGE "usage: 08-request-side-client --port N [--host ADDR] [--full]"
+#define MERGED "aecho b\n" /* what sh -c prints for "echo aecho b" */
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
-    struct trace t = demo_trace("client", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char answer[1024];
 
-    demo_send(&t, conn, "echo a", 6); /* client.send(b"echo a") */
-    demo_send(&t, conn, "echo b", 6); /* client.send(b"echo b"), without waiting */
-    printf("client | fact | commands_sent = %d\n", 2);
-    fflush(stdout);
+    demo_send(&t, conn, "echo a", strlen("echo a")); /* client.send(b"echo a") */
+    demo_send(&t, conn, "echo b", strlen("echo b")); /* client.send(b"echo b"), without waiting */
+    demo_fact("commands_sent", "%d", 2);
 
     size_t first = demo_recv(&t, conn, answer, sizeof answer); /* data = client.recv(1024) */
-    int merged = first == 8 && !memcmp(answer, "aecho b\n", 8);
-    demo_say("client", "the answer to \"echo a\" is %s", demo_escape(answer, first, 1));
+    int merged = first == strlen(MERGED) && !memcmp(answer, MERGED, first);
+    demo_say("the answer to \"echo a\" is %s", demo_escape(answer, first, 1));
 
     /* "No more commands" (a half-close), then read on: had the server run two
      * commands, the answer to "echo b" would come now, before the end of the stream. */
     shutdown(conn, SHUT_WR);
     size_t second = demo_recv(&t, conn, answer, sizeof answer);
-    demo_say("client", "the answer to \"echo b\": %s", second ? "more bytes" : "none, the server closed");
+    demo_say("the answer to \"echo b\": %s", second ? "more bytes" : "none, the server closed");
 
     if (merged && second == 0)
-        demo_say("client", "Two commands, one answer: \"aecho b\\n\" is what the shell prints for "
-                           "\"echo aecho b\". The two sends reached the server as one request.");
+        demo_say("Two commands, one answer: \"aecho b\\n\" is what the shell prints for "
+                 "\"echo aecho b\". The two sends reached the server as one request.");
     return merged && second == 0 ? 0 : 1;
 }

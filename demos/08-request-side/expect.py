@@ -1,5 +1,8 @@
 # Demo 8, the request side sticks too: what the harness checks.
+from demolib import run, send, recv, message, frame, rule
+
 TITLE = "the request side sticks too: two commands written back to back run as one"
+LESSON = "Requests stick too: two commands sent back to back are read, and run, as one."
 
 ANSWER = frame(b"O" + b"a\n") + frame(b"X\x00\x00\x00\x00")  # 7 + 9 bytes; same size for "b\n"
 

@@ -4,6 +4,7 @@
  * back to back. One recv returns both, and the shell runs them as one.
  */
 #include "demo.h"
+#include "shell.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,13 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
+    struct trace t = demo_trace(1, &a);
     char cmd[1025];
     int commands = 0;
 
     /* The client writes "echo a" and "echo b" (12 bytes). A server still busy
      * with something else finds both waiting; we make sure of it. */
-    demo_wait_queued(&t, conn, 12);
+    demo_wait_queued(conn, sizeof "echo a" "echo b" - 1);
 
     for (;;) { /* demo 4's loop, unchanged */
         size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
@@ -31,16 +32,15 @@ int main(int argc, char **argv)
         cmd[n] = '\0';
         commands++;
         size_t len;
-        char *out = demo_run_shell("server", cmd, &len);
-        demo_say("server", "ran %s -> %zu bytes of output", demo_escape(cmd, n, 0), len);
+        char *out = demo_run_shell(cmd, &len, NULL);
+        demo_say("ran %s -> %zu bytes of output", demo_escape(cmd, n, 0), len);
         demo_send(&t, conn, out, len); /* conn.send(stdout + stderr) */
         free(out);
     }
-    printf("server | fact | commands_run = %d\n", commands);
-    fflush(stdout);
+    demo_fact("commands_run", "%d", commands);
     if (commands == 1)
-        demo_say("server", "The client wrote two commands; one recv returned both, and the "
-                           "shell ran them as one command. Requests are bytes in a stream "
-                           "too: nothing marks where one send ended.");
+        demo_say("The client wrote two commands; one recv returned both, and the "
+                 "shell ran them as one command. Requests are bytes in a stream "
+                 "too: nothing marks where one send ended.");
     return commands == 1 ? 0 : 1;
 }

@@ -2,7 +2,10 @@
 # every recv and every message independently of the C checks in the server.
 import codecs
 
+from demolib import run, send, recv, message, frame, rule
+
 TITLE = "split characters: recv cuts a UTF-8 or GBK character; whole messages decode"
+LESSON = "A recv can end inside a character: decode whole messages, never single recvs."
 
 TEXT = "你好，世界"
 UTF8 = TEXT.encode("utf-8")  # e4 bd a0 e5 a5 bd ef bc 8c e4 b8 96 e7 95 8c

@@ -3,25 +3,15 @@
  * recvs still cut characters in two; the server decodes only whole messages,
  * which the frame reader hands out once the 4-byte length says they are complete.
  */
+#include "decode.h"
 #include "demo.h"
+#include "texts.h"
 #include "frame.h"
 
 #include <stdio.h>
 
 #define USAGE "usage: 09-split-chars-fixed-server [--host ADDR] [--port N] [--full]"
 #define ASK 7
-
-static const struct encoding {
-    const char *name; /* "utf8" or "gbk", as demo_decode names them */
-    size_t len;       /* what the client sends: 15 and 10 bytes, + 4 for the length */
-} encodings[] = {{"utf8", 15}, {"gbk", 10}};
-
-/* decode - decode p on its own, as data.decode() does (see demo_decode). */
-static int decode(const struct encoding *e, const char *name, const char *label,
-                  const unsigned char *p, size_t n)
-{
-    return demo_decode("server", e->name, name, label, p, n);
-}
 
 int main(int argc, char **argv)
 {
@@ -32,36 +22,36 @@ int main(int argc, char **argv)
     for (int c = 0; c < 2; c++) {
         const struct encoding *e = &encodings[c];
         int conn = demo_accept(listener, c + 1);
-        struct trace t = demo_trace("server", c + 1, &a);
+        struct trace t = demo_trace(c + 1, &a);
         struct frame_reader reader;
         const unsigned char *body;
         uint32_t len;
         unsigned char buf[ASK];
 
         frame_reader_init(&reader, 1024);
-        demo_wait_queued(&t, conn, FRAME_HEADER_SIZE + e->len); /* as in server.c */
+        demo_wait_queued(conn, FRAME_HEADER_SIZE + e->len); /* as in server.c */
         while (t.messages == 0) {
             size_t n = demo_recv(&t, conn, buf, ASK); /* the same recv(7) */
             if (n == 0)
-                demo_die("server", "the client closed in the middle of a frame");
+                demo_die("the client closed in the middle of a frame");
             if (frame_reader_push(&reader, buf, n) != FRAME_OK)
-                demo_die("server", "out of memory");
+                demo_die("out of memory");
             int status = frame_reader_next(&reader, &body, &len);
             if (status == FRAME_OK) {
                 demo_message(&t, body, len);
-                whole += decode(e, "message", "message #1", body, len); /* only now */
+                whole += demo_decode(e->name, "message", "message #1", body, len); /* only now */
             } else if (status == FRAME_AGAIN) {
-                demo_say("server", "%zu bytes of an unfinished frame wait in the reader; "
-                                   "nothing is decoded yet", frame_reader_pending(&reader));
+                demo_say("%zu bytes of an unfinished frame wait in the reader; "
+                         "nothing is decoded yet", frame_reader_pending(&reader));
             } else {
-                demo_die("server", "bad frame: %s", frame_strerror(status));
+                demo_die("bad frame: %s", frame_strerror(status));
             }
         }
         frame_reader_free(&reader);
         close(conn);
     }
     if (whole == 2)
-        demo_say("server", "Nothing was decoded until a whole message was in: both messages "
-                           "are valid text.");
+        demo_say("Nothing was decoded until a whole message was in: both messages "
+                 "are valid text.");
     return whole == 2 ? 0 : 1;
 }

@@ -7,25 +7,15 @@
  * recv(1024) ends one byte into character 342, just as recv(7) ends one byte
  * into character 3 here.
  */
+#include "decode.h"
 #include "demo.h"
+#include "texts.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define USAGE "usage: 09-split-chars-server [--host ADDR] [--port N] [--full]"
 #define ASK 7
-
-static const struct encoding {
-    const char *name; /* "utf8" or "gbk", as demo_decode names them */
-    size_t len;       /* what the client sends: 15 and 10 bytes */
-} encodings[] = {{"utf8", 15}, {"gbk", 10}};
-
-/* decode - decode p on its own, as data.decode() does (see demo_decode). */
-static int decode(const struct encoding *e, const char *name, const char *label,
-                  const unsigned char *p, size_t n)
-{
-    return demo_decode("server", e->name, name, label, p, n);
-}
 
 int main(int argc, char **argv)
 {
@@ -36,30 +26,30 @@ int main(int argc, char **argv)
     for (int c = 0; c < 2; c++) {
         const struct encoding *e = &encodings[c];
         int conn = demo_accept(listener, c + 1);
-        struct trace t = demo_trace("server", c + 1, &a);
+        struct trace t = demo_trace(c + 1, &a);
         unsigned char all[64], buf[ASK];
         char name[16], label[32];
         size_t n;
 
         /* The whole text is here before the first recv, so every run cuts it
          * where recv(7) says, not where the network happened to. */
-        demo_wait_queued(&t, conn, e->len);
+        demo_wait_queued(conn, e->len);
         while ((n = demo_recv(&t, conn, buf, ASK)) > 0) { /* data = conn.recv(7) */
             if (t.rcvd > (long)sizeof all)
-                demo_die("server", "more text than this demo's client sends");
+                demo_die("more text than this demo's client sends");
             memcpy(all + t.rcvd - n, buf, n);
             snprintf(name, sizeof name, "recv%d", t.recvs);
             snprintf(label, sizeof label, "recv #%d on its own", t.recvs);
-            whole_pieces += decode(e, name, label, buf, n); /* data.decode(...) */
+            whole_pieces += demo_decode(e->name, name, label, buf, n); /* data.decode(...) */
             pieces++;
         }
-        together += decode(e, "joined", "the recvs joined", all, (size_t)t.rcvd);
+        together += demo_decode(e->name, "joined", "the recvs joined", all, (size_t)t.rcvd);
         close(conn);
     }
     int ok = whole_pieces == 0 && together == 2;
     if (ok)
-        demo_say("server", "None of the %d recvs was text on its own: each holds part of a "
-                           "character that a recv boundary cut in two. Joined, the same "
-                           "bytes are whole text.", pieces);
+        demo_say("None of the %d recvs was text on its own: each holds part of a "
+                 "character that a recv boundary cut in two. Joined, the same "
+                 "bytes are whole text.", pieces);
     return ok ? 0 : 1;
 }

@@ -1,5 +1,9 @@
 # Demo 10, the stdout/stderr deadlock: what the harness checks.
+from demolib import run, send, recv, message, frame, rule
+
 TITLE = "the stdout/stderr deadlock: reading stdout to EOF first hangs on a big stderr"
+LESSON = ("Reading a command's stdout to its end before its stderr can hang for ever: read "
+          "both pipes as they fill.")
 
 COMMAND = b"head -c 200000 /dev/zero >&2; echo done"  # 200000 bytes to stderr, then "done\n"
 STDERR_BYTES = 200000

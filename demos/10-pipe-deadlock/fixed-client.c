@@ -6,36 +6,62 @@
 #include "demo.h"
 #include "rsh-proto.h"
 
-#include <stdlib.h>
+#include "command.h"
+
 #include <string.h>
 
 #define USAGE "usage: 10-pipe-deadlock-fixed-client --port N [--host ADDR] [--full]\n" \
               "  talks to bin/rsh-server"
 
-#define COMMAND "head -c 200000 /dev/zero >&2; echo done" /* as the broken client */
+/*
+ * read_answer - recv(65536) until the answer's 'X' frame (demo 4's loop, with
+ * a bigger buffer: 200000 bytes in 1024-byte recvs would be 200 lines).
+ */
+static void read_answer(struct trace *t, int conn, struct frame_reader *r, struct rsh_answer *ans)
+{
+    const unsigned char *body;
+    uint32_t len;
+    static char buf[65536];
+    int rc = FRAME_AGAIN, done = RSH_ANSWER_MORE;
+
+    for (;;) {
+        /* first the whole frames already in the reader, then recv for more */
+        while (done == RSH_ANSWER_MORE && (rc = frame_reader_next(r, &body, &len)) == FRAME_OK)
+            done = rsh_answer_take(ans, body, len); /* 'O', 'E', then 'X' */
+        if (done == RSH_ANSWER_DONE)
+            return; /* frames after the 'X' stay in the reader */
+        if (done == RSH_ANSWER_ERROR || rc != FRAME_AGAIN)
+            demo_die("%s", done == RSH_ANSWER_ERROR ? ans->error : frame_strerror(rc));
+        size_t n = demo_recv(t, conn, buf, sizeof buf); /* data = client.recv(65536) */
+        if (n == 0)
+            demo_die("the server closed the connection mid-answer");
+        if (frame_reader_push(r, buf, n) != FRAME_OK)
+            demo_die("out of memory");
+    }
+}
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
-    struct trace t = demo_trace("client", 1, &a);
+    struct trace t = demo_trace(1, &a);
     struct frame_reader reader;
-    struct rsh_answer ans;
+    struct rsh_answer ans = {0};
     char request[] = "C" COMMAND;
 
     demo_send_frame(&t, conn, request, strlen(request)); /* 'C' + command */
     frame_reader_init(&reader, RSH_MAX_REPLY);
-    demo_rsh_answer(&t, conn, &reader, 65536, &ans); /* until the 'X' frame */
+    read_answer(&t, conn, &reader, &ans); /* until the 'X' frame */
     frame_reader_free(&reader);
     demo_message(&t, ans.out, ans.out_len); /* the command's whole stdout */
-    demo_fact("client", "stdout_bytes", "%zu", ans.out_len);
-    demo_fact("client", "stderr_bytes", "%zu", ans.err_len); /* 200000 zero bytes: counted */
-    demo_fact("client", "exit_status", "%d", ans.status);
-    int ok = ans.err_len == 200000 && ans.status == 0;
+    demo_fact("stdout_bytes", "%zu", ans.out_len);
+    demo_fact("stderr_bytes", "%zu", ans.err_len); /* 200000 zero bytes: counted */
+    demo_fact("exit_status", "%d", (int)ans.status);
+    int ok = ans.err_len == STDERR_BYTES && ans.status == 0;
     if (ok)
-        demo_say("client", "All 200000 bytes of stderr and all of stdout arrived, and the "
-                           "command ended with status 0: a server that reads whichever pipe "
-                           "has data never leaves the command blocked on a full one.");
-    free(ans.out);
+        demo_say("All %d bytes of stderr and all of stdout arrived, and the "
+                 "command ended with status 0: a server that reads whichever pipe "
+                 "has data never leaves the command blocked on a full one.", STDERR_BYTES);
+    rsh_answer_free(&ans);
     return ok ? 0 : 1;
 }

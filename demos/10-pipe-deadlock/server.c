@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* F_GETPIPE_SZ, on Linux */
 #include "demo.h"
+#include "shell.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,33 +22,36 @@
               "  runs the command it receives with /bin/sh -c: keep it on 127.0.0.1"
 #define STUCK "the server killed the command: it was blocked writing to its full stderr " \
               "pipe while the server waited for its stdout to end\n"
+#define WATCHDOG_S 10 /* give up (no deadlock after all) after this long */
 
-static void fact(const char *name, long value)
-{
-    printf("server | fact | %s = %ld\n", name, value);
-    fflush(stdout);
-}
+/* What the watchdog saw when it fired. */
+struct stuck {
+    long stdout_read; /* bytes read from the command's stdout */
+    int idle_s;       /* seconds without a byte of stdout */
+    int queued;       /* bytes waiting in its stderr pipe */
+    int capacity;     /* the pipe's size, or -1 where the system does not say */
+};
 
-/* start - Popen(cmd, shell=True, stdout=PIPE, stderr=PIPE), in a process group of its own. */
-static pid_t start(const char *cmd, int *out_fd, int *err_fd)
+static void read_stdout_until_stuck(pid_t pid, int out_fd, int err_fd, struct stuck *st);
+static void report(pid_t pid, const struct stuck *st);
+
+int main(int argc, char **argv)
 {
-    int out[2], err[2];
-    fflush(stdout); /* the child must not print our buffered lines again */
-    if (pipe(out) < 0 || pipe(err) < 0)
-        demo_die("server", "pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0)
-        demo_die("server", "fork: %s", strerror(errno));
-    if (pid == 0) {
-        setpgid(0, 0); /* one kill() then reaches the shell and what it starts */
-        dup2(out[1], 1), dup2(err[1], 2);
-        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]), close(err[1]);
-    *out_fd = out[0], *err_fd = err[0];
-    return pid;
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    int listener = demo_listen(&a);
+    int conn = demo_accept(listener, 1);
+    struct trace t = demo_trace(1, &a);
+    char cmd[1025];
+    int out_fd, err_fd;
+    struct stuck st;
+
+    size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
+    cmd[n] = '\0';
+    pid_t pid = demo_start_shell(cmd, &out_fd, &err_fd); /* Popen(cmd, shell=True, ...) */
+    read_stdout_until_stuck(pid, out_fd, err_fd, &st); /* obj.stdout.read(): to EOF, first */
+    report(pid, &st);
+    demo_send(&t, conn, STUCK, strlen(STUCK)); /* instead of an answer that never comes */
+    return 0;
 }
 
 /* pipe_full - bytes waiting in the pipe (FIONREAD) == its capacity: a writer now blocks. */
@@ -63,53 +67,56 @@ static int pipe_full(int fd, int *queued, int *capacity)
 #endif
 }
 
-int main(int argc, char **argv)
+/*
+ * read_stdout_until_stuck - read stdout as the course does, to EOF before
+ * any of stderr; a watchdog checks every second without stdout whether the
+ * command is alive with its stderr pipe full: stuck, so we stop waiting.
+ */
+static void read_stdout_until_stuck(pid_t pid, int out_fd, int err_fd, struct stuck *st)
 {
-    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
-    int listener = demo_listen(&a);
-    int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace("server", 1, &a);
-    char cmd[1025], buf[4096];
-    int out_fd, err_fd, queued = 0, capacity = -1, status;
-    long got = 0; /* bytes read from the command's stdout */
-
-    size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
-    cmd[n] = '\0';
-    pid_t pid = start(cmd, &out_fd, &err_fd);
     struct pollfd p = {out_fd, POLLIN, 0};
-    int idle = 0; /* seconds without a byte of stdout */
-    for (;;) { /* obj.stdout.read(): to EOF, before any of stderr */
+    char buf[4096];
+
+    memset(st, 0, sizeof *st);
+    st->capacity = -1;
+    for (;;) {
         int ready = poll(&p, 1, 1000); /* the watchdog: a second without stdout */
         if (ready < 0 && errno != EINTR)
-            demo_die("server", "poll: %s", strerror(errno));
+            demo_die("poll: %s", strerror(errno));
         if (ready > 0) {
             ssize_t k = read(out_fd, buf, sizeof buf);
             if (k <= 0)
-                demo_die("server", "stdout ended (%ld bytes): no deadlock this time", got);
-            got += k, idle = 0;
+                demo_die("stdout ended (%ld bytes): no deadlock this time", st->stdout_read);
+            st->stdout_read += k, st->idle_s = 0;
         } else if (ready == 0) {
-            idle++;
-            if (waitpid(pid, NULL, WNOHANG) == 0 && pipe_full(err_fd, &queued, &capacity))
-                break; /* alive, silent on stdout, its stderr pipe full: stuck */
-            if (idle == 10)
-                demo_die("server", "10 s without stdout, but the command is not stuck on stderr");
+            st->idle_s++;
+            if (waitpid(pid, NULL, WNOHANG) == 0 && pipe_full(err_fd, &st->queued, &st->capacity))
+                return; /* alive, silent on stdout, its stderr pipe full: stuck */
+            if (st->idle_s == WATCHDOG_S)
+                demo_die("%d s without stdout, but the command is not stuck on stderr",
+                         WATCHDOG_S);
         }
     }
-    demo_say("server", "[watchdog] %d s without stdout, and the command has not ended:", idle);
-    fact("stdout_bytes_read", got);
-    fact("child_alive", 1); /* waitpid(WNOHANG) found it running */
-    fact("stderr_bytes_queued", queued);
-    if (capacity >= 0)
-        fact("stderr_pipe_capacity", capacity);
+}
+
+/* report - what the watchdog saw, then kill the command (a real server would hang here). */
+static void report(pid_t pid, const struct stuck *st)
+{
+    int status;
+
+    demo_say("[watchdog] %d s without stdout, and the command has not ended:", st->idle_s);
+    demo_fact("stdout_bytes_read", "%ld", st->stdout_read);
+    demo_fact("child_alive", "%d", 1); /* waitpid(WNOHANG) found it running */
+    demo_fact("stderr_bytes_queued", "%d", st->queued);
+    if (st->capacity >= 0)
+        demo_fact("stderr_pipe_capacity", "%d", st->capacity);
     else
-        demo_say("server", "pipe capacity: not available on this system (F_GETPIPE_SZ is Linux-only)");
-    demo_say("server", "Its stderr pipe %s, so the command waits in write() for someone to read "
-                       "stderr; this server reads stderr only after stdout ends, which the "
-                       "command never gets to. Neither can go on.",
-             capacity >= 0 ? "is full" : "holds bytes nobody reads");
-    kill(-pid, SIGKILL); /* the watchdog's way out: a real server would hang here */
+        demo_say("pipe capacity: not available on this system (F_GETPIPE_SZ is Linux-only)");
+    demo_say("Its stderr pipe %s, so the command waits in write() for someone to read "
+             "stderr; this server reads stderr only after stdout ends, which the "
+             "command never gets to. Neither can go on.",
+             st->capacity >= 0 ? "is full" : "holds bytes nobody reads");
+    kill(-pid, SIGKILL); /* the watchdog's way out */
     waitpid(pid, &status, 0); /* reap it: no zombie left behind */
-    fact("child_killed_by_signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    demo_send(&t, conn, STUCK, strlen(STUCK)); /* instead of an answer that never comes */
-    return 0;
+    demo_fact("child_killed_by_signal", "%d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

@@ -4,18 +4,18 @@
  *
  * These are program helpers, not library code: on any error they print a
  * clear message to stderr and exit(1), as the capitalised wrappers in
- * Stevens' UNP do. (The framing library in solution/ returns its errors.)
+ * Stevens' UNP do. (The library in solution/ returns its errors.)
  *
- * Every send and recv a demo makes is printed as one stable line:
+ * Every send and recv a demo makes is printed as one stable line (trace.c):
  *
- *   client | send #1 | conn 1 | at 0 |  5 bytes | "hello"
+ *   client | send #1 | conn 1 | at 0 | 5 bytes | "hello"
  *   server | recv #1 | conn 1 | at 0 | 10 bytes | "helloworld" | asked 1024
  *
  * "at" is the offset of those bytes in the connection's byte stream. A send
  * line is printed just before the send() and a recv line just after the
  * recv(), so when both programs share one terminal, every recv line comes
  * after the send lines whose bytes it returned. harness/demolib.py parses
- * these lines; other lines ("server: ...") are for people.
+ * these lines and the fact lines; every other line is for people.
  */
 #ifndef DEMO_H
 #define DEMO_H
@@ -28,6 +28,12 @@
  * (100 lines of 26), unlike ifconfig. Their expect.py files spell it too. */
 #define DEMO_LONG_COMMAND "awk 'BEGIN { for (i = 1; i <= 100; i++) " \
                           "printf \"line %03d of a long output\\n\", i }'"
+#define DEMO_LONG_OUTPUT_SIZE 2600
+
+/* Demos 1-3: the client sends these two words, and the servers wait for both. */
+#define DEMO_HELLO "hello"
+#define DEMO_WORLD "world"
+#define DEMO_WORDS_SIZE (sizeof DEMO_HELLO - 1 + sizeof DEMO_WORLD - 1) /* 10 bytes */
 
 /* Command-line options shared by all demo programs. */
 struct demo_args {
@@ -43,13 +49,60 @@ struct demo_args {
  * demo_parse_args - parse --host, --port, --full (and --pause-ms when flags
  * has DEMO_WANTS_PAUSE). --help prints usage and exits 0; a bad option
  * prints usage and exits 2. A client without --port exits with a hint.
+ * It also notes, once, which side this program is: a program whose name
+ * ends in "server" is the server, any other the client.
  */
 struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
                                  int flags, long default_pause_ms);
 
+/* demo_side - "server" or "client", as demo_parse_args found it. */
+const char *demo_side(void);
+
+/* demo_say - print one line for people: "side: text". */
+void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* demo_fact - print one measured value for the harness's rules:
+ *   client | fact | name = value                                     */
+void demo_fact(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* demo_die - print "side: error: text" to stderr and exit(1). */
+void demo_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* demo_pause_ms - sleep ms milliseconds (EINTR-safe). Used only where the
+ * course itself pauses; never to make a demo's timing come out right. */
+void demo_pause_ms(long ms);
+
+/* demo_now_ms - a clock in milliseconds that never jumps (CLOCK_MONOTONIC). */
+double demo_now_ms(void);
+
+/* demo_listen - listen on host:port and print "server: listening on HOST:PORT". */
+int demo_listen(const struct demo_args *a);
+
+/* demo_accept - accept one connection; prints a line naming it. */
+int demo_accept(int listen_fd, int conn);
+
+/* demo_connect - connect to the server; prints a line naming the connection. */
+int demo_connect(const struct demo_args *a, int conn);
+
+/*
+ * A sync connection: a second TCP connection, used only to make a demo
+ * deterministic (e.g. "the server has read hello, you may send world").
+ * It never carries the bytes under study. The client opens it first, so
+ * the server knows which accepted connection is which.
+ */
+int demo_accept_sync(int listen_fd);
+int demo_connect_sync(const struct demo_args *a);
+
+/* demo_sync_post - tell the peer that `what` has happened (prints a line). */
+void demo_sync_post(int sync_fd, const char *what);
+
+/* demo_sync_wait - wait until the peer posts; prints what we waited for. */
+void demo_sync_wait(int sync_fd, const char *what);
+
+/* ---- the trace: one line per send, recv and message (trace.c) ---- */
+
 /* One connection's byte stream, as seen from one side. */
 struct trace {
-    const char *side; /* "client" or "server" */
     int conn;         /* connection number, from 1 */
     int full;         /* print every byte */
     int sends, recvs; /* how many calls so far */
@@ -57,7 +110,7 @@ struct trace {
     long sent, rcvd;  /* stream offsets: bytes sent and received so far */
 };
 
-struct trace demo_trace(const char *side, int conn, const struct demo_args *a);
+struct trace demo_trace(int conn, const struct demo_args *a);
 
 /* demo_send - print a send line, then send all n bytes (one send() call
  * unless the kernel takes fewer bytes, which is reported). */
@@ -85,89 +138,13 @@ struct frame_reader;
  *         use(body, len);                                              */
 int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n);
 
-/* One answer of the framed remote shell (solution/rsh-proto.h). */
-struct rsh_answer {
-    char *out;      /* its stdout ('O' frames), malloc'd; free it */
-    size_t out_len;
-    size_t err_len; /* bytes of stderr ('E' frames): counted, not kept */
-    int status;     /* from the 'X' frame: exit code, or -N for signal N */
-};
-
-/* demo_rsh_answer - read one answer: first the frames already in the reader,
- * then recv(fd, buf, recv_size) - traced - until the 'X' frame. Frames after
- * it stay in the reader for the next answer (pipelining). Dies on a '!'
- * frame or a closed connection. */
-void demo_rsh_answer(struct trace *t, int fd, struct frame_reader *r, size_t recv_size,
-                     struct rsh_answer *ans);
-
 /* demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
  * in fd's receive buffer (polling every millisecond, up to 10 s). This is
  * how a demo makes sure several sends have all arrived before it reads. */
-void demo_wait_queued(const struct trace *t, int fd, size_t n);
+void demo_wait_queued(int fd, size_t n);
 
 /* demo_queued - how many bytes wait unread in fd's receive buffer (FIONREAD). */
 size_t demo_queued(int fd);
-
-/* demo_listen - listen on host:port and print "server: listening on HOST:PORT". */
-int demo_listen(const struct demo_args *a);
-
-/* demo_accept - accept one connection; prints a line naming it. */
-int demo_accept(int listen_fd, int conn);
-
-/* demo_connect - connect to the server; prints a line naming the connection. */
-int demo_connect(const struct demo_args *a, int conn);
-
-/*
- * A sync connection: a second TCP connection, used only to make a demo
- * deterministic (e.g. "the server has read hello, you may send world").
- * It never carries the bytes under study. The client opens it first, so
- * the server knows which accepted connection is which.
- */
-int demo_accept_sync(int listen_fd);
-int demo_connect_sync(const struct demo_args *a);
-
-/* demo_sync_post - tell the peer that `what` has happened (prints a line). */
-void demo_sync_post(int sync_fd, const char *side, const char *what);
-
-/* demo_sync_wait - wait until the peer posts; prints what we waited for. */
-void demo_sync_wait(int sync_fd, const char *side, const char *what);
-
-/* demo_say - print one line for people: "side: text". */
-void demo_say(const char *side, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* demo_fact - print one measured number for the harness's rules:
- *   client | fact | name = value                                     */
-void demo_fact(const char *side, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* demo_die - print "side: error: text" to stderr and exit(1). */
-void demo_die(const char *side, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-
-/* demo_pause_ms - sleep ms milliseconds (EINTR-safe). Used only where the
- * course itself pauses; never to make a demo's timing come out right. */
-void demo_pause_ms(long ms);
-
-/*
- * demo_run_shell - run cmd with /bin/sh -c and return its stdout followed by
- * its stderr (malloc'd; *len gets the size), read the way the course's
- * subprocess code reads them: stdout to EOF, then stderr. Demo 10 shows
- * why that order can hang; the commands of demo 4 write little to stderr.
- */
-char *demo_run_shell(const char *side, const char *cmd, size_t *len);
-
-/* demo_run_shell_split - the same, and *stdout_len says where stderr starts. */
-char *demo_run_shell_split(const char *side, const char *cmd, size_t *len, size_t *stdout_len);
-
-/*
- * demo_decode - decode n bytes on their own, as Python's data.decode() does,
- * in "utf8" (strict) or "gbk" (its lead/trail-byte structure): print the
- * fact lines NAME_ENCODING = valid|invalid and NAME_ENCODING_bad_at = OFFSET,
- * and a line for people about LABEL. Returns 1 if the bytes are whole text.
- */
-int demo_decode(const char *side, const char *encoding, const char *name, const char *label,
-                const void *buf, size_t n);
 
 /* demo_escape - the bytes as a C-style string literal ("a\n\x00"); long data
  * is abbreviated to its head and tail unless full. Returns a static buffer,

@@ -1,0 +1,183 @@
+/*
+ * trace.c - every send, recv and delivered message, as one line each (see
+ * demo.h). print_line below is the only place in C that writes these lines;
+ * harness/demolib.py (CALL_LINE) is the only place that reads them.
+ */
+#include "demo.h"
+#include "frame.h"
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#define ABBREV_HEAD 32 /* long data is shown as its first 32 ... */
+#define ABBREV_TAIL 16 /* ... and last 16 bytes */
+#define WAIT_QUEUED_MS 10000
+
+struct trace demo_trace(int conn, const struct demo_args *a)
+{
+    struct trace t = {conn, a->full, 0, 0, 0, 0, 0};
+    return t;
+}
+
+/* escape_byte - one byte as C would write it in a string literal. */
+static char *escape_byte(char *o, unsigned char c)
+{
+    static const char named[] = "\n\r\t\"\\", letters[] = "nrt\"\\";
+    const char *k = c ? strchr(named, c) : NULL;
+
+    if (k)
+        *o++ = '\\', *o++ = letters[k - named];
+    else if (c >= 0x20 && c < 0x7f)
+        *o++ = (char)c;
+    else
+        o += sprintf(o, "\\x%02x", c);
+    return o;
+}
+
+const char *demo_escape(const void *buf, size_t n, int full)
+{
+    static char *ring[4]; /* four results can be used in one printf */
+    static size_t ring_cap[4];
+    static int next;
+    const unsigned char *p = buf;
+    size_t need = n * 4 + 16;
+    int k = next++ % 4;
+
+    if (need > ring_cap[k]) {
+        free(ring[k]);
+        ring_cap[k] = need;
+        if (!(ring[k] = malloc(need)))
+            demo_die("out of memory");
+    }
+    char *o = ring[k];
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (!full && n > ABBREV_HEAD + ABBREV_TAIL && i == ABBREV_HEAD) {
+            o += sprintf(o, "\" ... \""); /* the byte count is on the same line */
+            i = n - ABBREV_TAIL;
+        }
+        o = escape_byte(o, p[i]);
+    }
+    *o++ = '"';
+    *o = '\0';
+    return ring[k];
+}
+
+/*
+ * print_line - the one format of a send, recv or message line:
+ *   side | op #num | conn C [| at OFFSET] | N bytes | "bytes" [| asked M]
+ * at < 0 leaves out the offset (a message is not a piece of the stream);
+ * asked 0 leaves out the size asked for (only recv has one).
+ */
+static void print_line(const struct trace *t, const char *op, int num, long at,
+                       const void *buf, size_t n, size_t asked)
+{
+    printf("%s | %s #%d | conn %d", demo_side(), op, num, t->conn);
+    if (at >= 0)
+        printf(" | at %ld", at);
+    printf(" | %zu bytes | %s", n, n || at < 0 ? demo_escape(buf, n, t->full) : "EOF");
+    if (asked)
+        printf(" | asked %zu", asked);
+    putchar('\n');
+    fflush(stdout);
+}
+
+void demo_send(struct trace *t, int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    t->sends++;
+    print_line(t, "send", t->sends, t->sent, buf, n, 0);
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, NET_SEND_FLAGS);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            demo_die("send: %s", strerror(errno));
+        if ((size_t)k < n)
+            demo_say("(send #%d: the kernel took %zd of %zu bytes; sending the rest)",
+                     t->sends, k, n);
+        p += k, n -= (size_t)k, t->sent += k;
+    }
+}
+
+size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
+{
+    ssize_t n;
+    do
+        n = recv(fd, buf, cap, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        demo_die("recv: %s", strerror(errno));
+    t->recvs++;
+    print_line(t, "recv", t->recvs, t->rcvd, buf, (size_t)n, cap);
+    t->rcvd += n;
+    return (size_t)n;
+}
+
+void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
+{
+    unsigned char *wire = malloc(FRAME_HEADER_SIZE + n); /* only to print the wire bytes */
+    if (!wire)
+        demo_die("out of memory");
+    frame_put_length(wire, (uint32_t)n);
+    memcpy(wire + FRAME_HEADER_SIZE, body, n);
+    t->sends++;
+    print_line(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0);
+    free(wire);
+    if (send_frame(fd, body, n) != FRAME_OK)
+        demo_die("send_frame: %s", strerror(errno));
+    t->sent += (long)(FRAME_HEADER_SIZE + n);
+}
+
+void demo_message(struct trace *t, const void *body, size_t n)
+{
+    t->messages++;
+    print_line(t, "message", t->messages, -1, body, n, 0);
+}
+
+int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n)
+{
+    const unsigned char *body;
+    uint32_t len;
+    int delivered = 0;
+    int status;
+
+    if (frame_reader_push(r, buf, n) != FRAME_OK)
+        demo_die("out of memory");
+    while ((status = frame_reader_next(r, &body, &len)) == FRAME_OK) {
+        demo_message(t, body, len);
+        delivered++;
+    }
+    if (status != FRAME_AGAIN)
+        demo_die("bad frame: %s (length %lu)", frame_strerror(status),
+                 (unsigned long)r->bad_length);
+    if (frame_reader_pending(r))
+        demo_say("%zu bytes of an unfinished frame wait in the reader for the next recv",
+                 frame_reader_pending(r));
+    return delivered;
+}
+
+size_t demo_queued(int fd)
+{
+    int n = 0;
+    if (ioctl(fd, FIONREAD, &n) < 0)
+        demo_die("ioctl(FIONREAD): %s", strerror(errno));
+    return (size_t)n;
+}
+
+void demo_wait_queued(int fd, size_t n)
+{
+    demo_say("[sync] waiting until %zu bytes wait in the receive buffer (FIONREAD)", n);
+    for (int ms = 0; demo_queued(fd) < n; ms++) {
+        if (ms >= WAIT_QUEUED_MS)
+            demo_die("only %zu of %zu bytes arrived in %d s", demo_queued(fd), n,
+                     WAIT_QUEUED_MS / 1000);
+        demo_pause_ms(1); /* poll again: the condition, not the sleep, ends the wait */
+    }
+    demo_say("[sync] FIONREAD reports %zu bytes", demo_queued(fd));
+}
