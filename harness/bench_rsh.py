@@ -11,7 +11,7 @@ Python's share: subprocess costs much more on Pythons before 3.10 (no
 vfork), which would flatter the ratio. Each is timed R times and the
 best round counts, as timeit does: the best round is the one least disturbed
 by the rest of the machine. Prints both times and their ratio; exits 1 if
-the ratio is above RATIO (default 1.2, issue 3's acceptance).
+the ratio is above RATIO (default 1.2: the remote shell's speed requirement).
 
 Without --port it starts its own server on a free port. With --port it uses
 a server already listening on 127.0.0.1:PORT.

@@ -25,7 +25,6 @@ on a free port for one test and stops it afterwards.
 """
 import contextlib
 import os
-import re
 import select
 import shlex
 import signal
@@ -34,12 +33,9 @@ import struct
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(os.environ.get("BIN_DIR") or ROOT / "bin").resolve()  # make sanitize: build/san/bin
+from suite import BIN, HEADER, LISTENING, ROOT, pack_frame, sanitizer_reports
 
-HEADER = struct.Struct("!I")   # the frame length: u32, network byte order
 STATUS = struct.Struct("!i")   # the payload of an 'X' frame: i32, network byte order
 
 COMMAND, STDOUT, STDERR, EXIT, ERROR = b"C", b"O", b"E", b"X", b"!"
@@ -76,12 +72,6 @@ class ClosedAtBoundary(ProtocolError):
 
 
 # ---- writing frames ----
-
-def pack_frame(body: bytes) -> bytes:
-    """One frame: the 4-byte big-endian length, then the body, in one buffer
-    (so that one sendall() puts header and body on the wire together)."""
-    return HEADER.pack(len(body)) + body
-
 
 def command_frame(command) -> bytes:
     """The 'C' frame for a command (str is encoded as UTF-8)."""
@@ -280,10 +270,6 @@ def wait_until(condition, timeout: float, interval: float = 0.02) -> bool:
 
 # ---- the server under test ----
 
-LISTENING = re.compile(r"listening on (\S+):(\d+)")
-SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                     "WARNING: ThreadSanitizer")
-
 
 class Server:
     """A running bin/rsh-server: .port, .proc, .pid, and what it has said."""
@@ -401,7 +387,7 @@ def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0):
             problem = stop(proc, stop_timeout)
             if problem:
                 raise AssertionError(f"{problem}\n{server.describe()}")
-            reports = [marker for marker in SANITIZER_REPORTS if marker in server.stderr_text(10**7)]
+            reports = sanitizer_reports(server.stderr_text(10**7))
             if reports:
                 raise AssertionError(f"the server's stderr holds sanitizer reports "
                                      f"({', '.join(reports)})\n{server.describe()}")

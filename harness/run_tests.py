@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""run_tests.py [UNIT_TEST_BINARY...] - every test of the suite, as `make test` runs it.
+"""run_tests.py [--stress] [UNIT_TEST_BINARY...] - every test of the suite, as
+`make test` runs it:
 
-- each unit-test binary given on the command line (it must print 'N passed, N failed');
+- each unit-test binary given on the command line (it prints 'N passed,
+  N failed'; each of its cases counts);
 - every demo run, checked against its demos/NN-name/expect.py, with full and
   with abbreviated byte dumps;
 - every program in bin/ (or BIN_DIR) answers --help with a usage line;
-- every test_* function in harness/test_*.py.
+- every test_* function in harness/test_*.py (end-to-end and harness tests).
 
-Tests run in parallel (each server takes a free port). Ends with one line
-'N passed, N failed'; exits non-zero if anything failed.
-Set TESTS=substring to run only the tests whose name contains it, and
-BIN_DIR=DIR to test the programs in DIR instead of bin/ (make sanitize).
+With --stress (`make stress`): the unit-test binaries with --stress, and the
+stress_* functions in harness/test_*.py: the full-size versions of the load
+tests, instead of all of the above.
+
+Tests run in parallel (each server takes a free port). The report counts
+each kind apart, then ends with one line 'N passed, N failed'; the exit
+status is non-zero if anything failed. TESTS=substring runs only the tests
+whose name contains it; BIN_DIR=DIR tests the programs in DIR instead of
+bin/ (make sanitize); JOBS=N runs N at a time (default 4).
 """
 import importlib.util
 import os
@@ -23,17 +30,20 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import demolib
+from suite import BIN, HARNESS
 
 SUMMARY = re.compile(r"(\d+) passed, (\d+) failed")
+KINDS = ("unit cases", "demo runs", "--help checks", "end-to-end tests")
 
 
 class Failed(Exception):
     pass
 
 
-def unit_binary(path):
+def unit_binary(path, stress):
     """Run one C unit-test program; returns (passed, failed) from its summary line."""
-    p = subprocess.run([path], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([path, *(["--stress"] if stress else [])], capture_output=True,
+                       text=True, timeout=600)
     m = SUMMARY.search(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "")
     if p.returncode != 0 or not m:
         raise Failed(f"$ {path}  (exit {p.returncode})\n{p.stdout[-4000:]}{p.stderr[-4000:]}")
@@ -53,59 +63,80 @@ def answers_help(path):
         raise Failed(f"$ {path} --help  (exit {p.returncode})\n{p.stdout}{p.stderr}")
 
 
-def collect(unit_binaries):
-    tests = [(f"unit {os.path.basename(b)}", partial(unit_binary, b)) for b in unit_binaries]
-    for demo in demolib.all_demos():
-        for i, r in enumerate(demo.runs, 1):
-            label = r.label or f"run {i}"
-            tests.append((f"demo {demo.number} {label} (full bytes)", partial(demo_run, r, ["--full"])))
-            tests.append((f"demo {demo.number} {label} (as shown in class)", partial(demo_run, r, [])))
-    for prog in sorted(demolib.BIN.iterdir()) if demolib.BIN.is_dir() else []:
-        if os.access(prog, os.X_OK) and not prog.name.startswith("test_"):
-            tests.append((f"{prog.name} --help", partial(answers_help, str(prog))))
-    for path in sorted(demolib.ROOT.joinpath("harness").glob("test_*.py")):
+def test_functions(prefix):
+    """(name, function) for every PREFIX* function in harness/test_*.py."""
+    found = []
+    for path in sorted(HARNESS.glob("test_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        for name in sorted(n for n in dir(module) if n.startswith("test_")):
-            tests.append((f"{path.stem}.{name}", getattr(module, name)))
+        for name in sorted(n for n in dir(module) if n.startswith(prefix)):
+            found.append((f"{path.stem}.{name}", getattr(module, name)))
+    return found
+
+
+def collect(unit_binaries, stress):
+    """[(kind, name, function)] of every test to run."""
+    tests = [("unit cases", f"unit {os.path.basename(b)}", partial(unit_binary, b, stress))
+             for b in unit_binaries]
+    if stress:
+        tests += [("end-to-end tests", name, fn) for name, fn in test_functions("stress_")]
+    else:
+        for demo in demolib.all_demos():
+            for i, r in enumerate(demo.runs, 1):
+                label = r.label or f"run {i}"
+                for extra, how in ((["--full"], "full bytes"), ([], "as shown in class")):
+                    tests.append(("demo runs", f"demo {demo.number} {label} ({how})",
+                                  partial(demo_run, r, extra)))
+        for prog in sorted(BIN.iterdir()) if BIN.is_dir() else []:
+            if os.access(prog, os.X_OK) and prog.is_file():
+                tests.append(("--help checks", f"{prog.name} --help",
+                              partial(answers_help, str(prog))))
+        tests += [("end-to-end tests", name, fn) for name, fn in test_functions("test_")]
     only = os.environ.get("TESTS")
-    return [t for t in tests if not only or only in t[0]]
+    return [t for t in tests if not only or only in t[1]]
 
 
 def run_one(test):
-    name, fn = test
+    kind, name, fn = test
     start = time.monotonic()
     try:
         counts = fn()
-        return name, True, "", time.monotonic() - start, counts
+        return kind, name, True, "", time.monotonic() - start, counts
     except Failed as e:
-        return name, False, str(e), time.monotonic() - start, None
+        return kind, name, False, str(e), time.monotonic() - start, None
     except Exception:  # an assertion or a crash in the test itself
-        return name, False, traceback.format_exc(), time.monotonic() - start, None
+        return kind, name, False, traceback.format_exc(), time.monotonic() - start, None
 
 
 def main(argv):
-    tests = collect(argv)
-    passed = failed = 0
+    stress = "--stress" in argv
+    tests = collect([a for a in argv if a != "--stress"], stress)
+    counts = {kind: [0, 0] for kind in KINDS}
     jobs = int(os.environ.get("JOBS", "4"))
+    start = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for name, ok, detail, seconds, counts in pool.map(run_one, tests):
-            if counts:  # a unit-test binary reports its own checks
-                passed += counts[0]
-                failed += counts[1]
-                print(f"ok   {name}: {counts[0]} checks ({seconds:.1f}s)", flush=True)
+        for kind, name, ok, detail, seconds, cases in pool.map(run_one, tests):
+            if cases:  # a unit-test binary reports its own cases
+                counts[kind][0] += cases[0]
+                counts[kind][1] += cases[1]
+                print(f"ok   {name}: {cases[0]} cases ({seconds:.1f}s)", flush=True)
                 continue
-            if ok:
-                passed += 1
-                print(f"ok   {name} ({seconds:.1f}s)", flush=True)
-            else:
-                failed += 1
-                print(f"FAIL {name} ({seconds:.1f}s)", flush=True)
+            counts[kind][0 if ok else 1] += 1
+            print(f"{'ok  ' if ok else 'FAIL'} {name} ({seconds:.1f}s)", flush=True)
+            if not ok:
                 print("    " + detail.replace("\n", "\n    "), flush=True)
+    passed = sum(c[0] for c in counts.values())
+    failed = sum(c[1] for c in counts.values())
     if not tests:
         print("no tests found")
         failed += 1
+    print()
+    for kind in KINDS:
+        p, f = counts[kind]
+        if p or f:
+            print(f"  {kind:<17} {p:4d} passed, {f} failed")
+    print(f"  (in {time.monotonic() - start:.0f} s, {jobs} at a time)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
