@@ -16,6 +16,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -264,6 +265,7 @@ int frame_reader_init(struct frame_reader *r, uint32_t max_body)
     r->end = 0;
     r->max_body = max_body;
     r->bad_length = 0;
+    r->bad_known = 0;
     return FRAME_OK;
 }
 
@@ -383,15 +385,20 @@ ssize_t frame_reader_fill(struct frame_reader *r, int fd)
 int frame_reader_next(struct frame_reader *r, const unsigned char **body, uint32_t *len)
 {
     size_t pending = r->end - r->start;
+    unsigned char header[FRAME_HEADER_SIZE] = {0};
+    int known = pending < FRAME_HEADER_SIZE ? (int)pending : FRAME_HEADER_SIZE;
     uint32_t n;
 
-    if (pending < FRAME_HEADER_SIZE)
-        return FRAME_AGAIN;     /* not even the header yet */
-    n = frame_get_length(r->buf + r->start);
-    if (n > r->max_body) {
+    if (known > 0)
+        memcpy(header, r->buf + r->start, (size_t)known);
+    n = frame_get_length(header); /* the missing bytes count as 0: the least it can be */
+    if (known > 0 && n > r->max_body) {
         r->bad_length = n;
+        r->bad_known = known;
         return FRAME_TOO_BIG;
     }
+    if (known < FRAME_HEADER_SIZE)
+        return FRAME_AGAIN;     /* not even the header yet */
     if (pending - FRAME_HEADER_SIZE < n)
         return FRAME_AGAIN;     /* the rest of the body is still on its way */
     *body = r->buf + r->start + FRAME_HEADER_SIZE;
@@ -422,4 +429,29 @@ size_t frame_reader_pending(const struct frame_reader *r)
 int frame_reader_at_eof(const struct frame_reader *r)
 {
     return frame_reader_pending(r) == 0 ? FRAME_EOF : FRAME_TRUNCATED;
+}
+
+/* frame_describe_length - one line about a refused length (see frame.h). */
+void frame_describe_length(char *out, size_t cap, uint32_t len, int known, uint32_t limit)
+{
+    unsigned char b[FRAME_HEADER_SIZE];
+    const char *least = known < FRAME_HEADER_SIZE ? "at least " : "";
+    char shown[FRAME_HEADER_SIZE + 1] = "";
+    int text = 1;
+
+    frame_put_length(b, len);
+    for (int i = 0; i < known; i++) {
+        text = text && b[i] >= 0x20 && b[i] <= 0x7e;
+        shown[i] = (char)b[i];
+    }
+    shown[text ? known : 0] = '\0';
+    if (text)
+        snprintf(out, cap, "length %s%lu (bytes '%s') looks like text, not a frame header",
+                 least, (unsigned long)len, shown);
+    else if (b[0] == 0x16 && (known < 2 || b[1] == 0x03))
+        snprintf(out, cap, "length %s%lu (bytes 16 03 ...) looks like a TLS handshake, "
+                 "not a frame header", least, (unsigned long)len);
+    else
+        snprintf(out, cap, "frame length %s%lu is above the limit of %lu", least,
+                 (unsigned long)len, (unsigned long)limit);
 }

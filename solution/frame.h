@@ -91,7 +91,9 @@ struct frame_reader {
     size_t cap;          /* allocated size of buf */
     size_t start, end;
     uint32_t max_body;   /* longer bodies are refused with FRAME_TOO_BIG */
-    uint32_t bad_length; /* after FRAME_TOO_BIG: the length that was announced */
+    uint32_t bad_length; /* after FRAME_TOO_BIG: the length that was announced,
+                          * or the least one the header bytes seen allow */
+    int bad_known;       /* after FRAME_TOO_BIG: how many header bytes were seen (1-4) */
 };
 
 /* frame_reader_init - an empty reader; allocates nothing yet. Returns FRAME_OK. */
@@ -121,6 +123,10 @@ ssize_t frame_reader_fill(struct frame_reader *r, int fd);
  * the next call on the reader) and *len its length, FRAME_AGAIN if no whole frame is
  * buffered yet, or FRAME_TOO_BIG if the next header announces more than
  * max_body (r->bad_length says how much; nothing was allocated for it).
+ * It refuses as soon as the header bytes that have arrived prove it: a
+ * first byte of 'l' (0x6c) makes any length at least 0x6c000000, so a peer
+ * that sends text instead of frames is refused at its first byte, not after
+ * four (r->bad_known says how many it saw, r->bad_length the least length).
  */
 int frame_reader_next(struct frame_reader *r, const unsigned char **body, uint32_t *len);
 
@@ -132,5 +138,15 @@ size_t frame_reader_pending(const struct frame_reader *r);
  * FRAME_EOF if nothing is left over, FRAME_TRUNCATED if a partial frame is.
  */
 int frame_reader_at_eof(const struct frame_reader *r);
+
+/*
+ * frame_describe_length - one line for people about a refused length: what
+ * the header's bytes look like (text, a TLS handshake, or just a length above
+ * the limit), so that whoever reads it learns what is talking to the port:
+ *   length 1195725856 (bytes 'GET ') looks like text, not a frame header
+ * known is how many of the header's bytes arrived (1-4; len counts the
+ * others as 0). Written into out (capacity cap).
+ */
+void frame_describe_length(char *out, size_t cap, uint32_t len, int known, uint32_t limit);
 
 #endif

@@ -23,7 +23,8 @@
  * recv_frame. Each is compared with a plain walk over the whole stream: the
  * same frames, in order, byte for byte, none longer than max_body, each as
  * soon as its last byte is in and not before; FRAME_TOO_BIG exactly where
- * the walk meets a length over the limit; frame_reader_pending right
+ * the walk meets a length over the limit (for the frame reader, as soon as
+ * the header bytes that are in prove it); frame_reader_pending right
  * after every chunk, frame_reader_at_eof at the end; a buffer that grows by
  * doubling and no further. Any difference calls abort(), and libFuzzer
  * saves the input. ASan reports bad reads, writes and leaks; UBSan,
@@ -78,16 +79,23 @@ static uint32_t be32(const uint8_t *p)
 /*
  * ref_next - what a reader that has been given stream[0..have) must answer
  * for the frame starting at pos: FRAME_OK (with *len), FRAME_AGAIN (not all
- * of it is here yet), or FRAME_TOO_BIG (with *len the announced length).
+ * of it is here yet), or FRAME_TOO_BIG (with *len the announced length). A
+ * frame_reader (early) refuses as soon as the header bytes that are here
+ * make the length too big whatever the others are (*len is then the least
+ * length they allow); recv_frame reads a header whole first.
  */
 static int ref_next(const struct input *in, size_t pos, size_t have, uint32_t limit,
-                    uint32_t *len)
+                    uint32_t *len, int early)
 {
-    if (have - pos < FRAME_HEADER_SIZE)
-        return FRAME_AGAIN;
-    *len = be32(in->stream + pos);
-    if (*len > limit)
+    uint8_t h[FRAME_HEADER_SIZE] = {0};
+    size_t known = have - pos < FRAME_HEADER_SIZE ? have - pos : FRAME_HEADER_SIZE;
+
+    memcpy(h, in->stream + pos, known);
+    *len = be32(h);
+    if (known > 0 && *len > limit && (early || known == FRAME_HEADER_SIZE))
         return FRAME_TOO_BIG;
+    if (known < FRAME_HEADER_SIZE)
+        return FRAME_AGAIN;
     return have - pos - FRAME_HEADER_SIZE < *len ? FRAME_AGAIN : FRAME_OK;
 }
 
@@ -96,7 +104,7 @@ static size_t ref_complete_end(const struct input *in, size_t pos, size_t have, 
 {
     uint32_t n;
 
-    while (ref_next(in, pos, have, limit, &n) == FRAME_OK)
+    while (ref_next(in, pos, have, limit, &n, 1) == FRAME_OK)
         pos += FRAME_HEADER_SIZE + n;
     return pos;
 }
@@ -120,7 +128,7 @@ static int drain(struct feed *f, const struct input *in)
     for (;;) {
         const unsigned char *body = NULL;
         uint32_t len = 0, want_len = 0;
-        int want = ref_next(in, f->pos, f->have, in->max_body, &want_len);
+        int want = ref_next(in, f->pos, f->have, in->max_body, &want_len, 1);
         int got = frame_reader_next(&f->r, &body, &len);
 
         expect(got == want);
@@ -267,7 +275,7 @@ static void feed_recv_frame(const struct input *in)
     for (;;) {
         uint32_t len = 0, want_len = 0;
         int got = recv_frame(fds[0], buf, limit, &len);
-        int want = ref_next(in, pos, in->len, limit, &want_len);
+        int want = ref_next(in, pos, in->len, limit, &want_len, 0);
 
         if (want == FRAME_AGAIN)    /* nothing more will come: the end, clean or not */
             want = pos == in->len ? FRAME_EOF : FRAME_TRUNCATED;

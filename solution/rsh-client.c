@@ -43,6 +43,7 @@
 #define PENDING_BOUND (256 * 1024) /* stop reading stdin while this much is unsent */
 #define STDIN_CHUNK (64 * 1024)
 #define PROMPT ">>: "
+#define SILENCE_S 5 /* a server silent this long with a command waiting gets a note */
 
 #define USAGE                                                                 \
     "usage: rsh-client [--host ADDR] [--port N] [COMMAND...]\n"               \
@@ -62,6 +63,8 @@ struct session {
     int interactive;             /* stdin is a terminal: prompt, one at a time */
     int prompt_shown;
     unsigned long sent, answered; /* commands queued, and 'X' frames received */
+    int heard;                   /* the server has sent at least one byte */
+    int silence_noted;           /* we said once that it has not */
     int last_status;             /* exit code for the last answered command */
 };
 
@@ -247,18 +250,19 @@ static void read_answers(struct session *s)
         return;
     if (n < 0)
         die("reading from the server: %s", strerror(errno));
+    s->heard = s->heard || n > 0;
     while ((rc = frame_reader_next(&s->answers, &body, &len)) == FRAME_OK)
         handle_answer(s, body, len);
     if (rc == FRAME_TOO_BIG) {
-        rsh_describe_length(reason, sizeof reason, s->answers.bad_length, RSH_MAX_REPLY);
+        rsh_describe_length(reason, sizeof reason, &s->answers, RSH_MAX_REPLY);
         die("protocol error: %s", reason);
     }
     if (n == 0) {
         if (frame_reader_at_eof(&s->answers) == FRAME_TRUNCATED)
             die("the server closed the connection in the middle of a frame");
         if (s->answered < s->sent)
-            die("the server closed the connection before command %lu finished",
-                s->answered + 1);
+            die("the server closed the connection before command %lu finished%s",
+                s->answered + 1, s->heard ? "" : " (without a byte: is it an rsh-server?)");
         die("the server closed the connection");
     }
 }
@@ -275,6 +279,15 @@ static int want_stdin(const struct session *s)
     if (s->interactive)
         return s->answered == s->sent;
     return outq_len(&s->pending) < PENDING_BOUND;
+}
+
+/* wait_ms - how long poll() may wait: for ever, but for one note when the
+ * server has said nothing at all while a command waits for its answer. */
+static int wait_ms(const struct session *s)
+{
+    if (s->heard || s->silence_noted || s->answered == s->sent)
+        return -1;
+    return SILENCE_S * 1000;
 }
 
 /* run_session - until every command is sent and answered. */
@@ -298,10 +311,17 @@ static int run_session(struct session *s)
             pfd[n].events = POLLIN;
             n++;
         }
-        if (poll(pfd, (nfds_t)n, -1) < 0) {
+        int ready = poll(pfd, (nfds_t)n, wait_ms(s));
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             die("poll: %s", strerror(errno));
+        }
+        if (ready == 0) { /* a server that says nothing at all: maybe not ours */
+            fprintf(stderr, "rsh-client: nothing from the server for %d s: still waiting "
+                            "(is it an rsh-server? it has sent no frame yet)\n", SILENCE_S);
+            s->silence_noted = 1;
+            continue;
         }
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
             read_answers(s);

@@ -82,31 +82,15 @@ static inline int rsh_exit_code(int32_t status)
 }
 
 /*
- * rsh_describe_length - explain, in one line, why a frame header's length
- * was refused. A length that is really four bytes of text tells the reader
- * what is talking to the port: "GET " from a web browser reads as length
- * 1195725860. The text goes into out (capacity cap).
+ * rsh_describe_length - explain, in one line, why the reader r refused a
+ * frame header (frame_describe_length). A length that is really text tells
+ * the reader what is talking to the port: "GET " from a web browser reads as
+ * length 1195725856. The text goes into out (capacity cap).
  */
-static inline void rsh_describe_length(char *out, size_t cap, uint32_t len, uint32_t limit)
+static inline void rsh_describe_length(char *out, size_t cap, const struct frame_reader *r,
+                                       uint32_t limit)
 {
-    unsigned char b[FRAME_HEADER_SIZE];
-    int text = 1;
-
-    frame_put_length(b, len);
-    for (int i = 0; i < FRAME_HEADER_SIZE; i++)
-        if (b[i] < 0x20 || b[i] > 0x7e)
-            text = 0;
-    if (len == 0)
-        snprintf(out, cap, "frame length 0: a frame holds at least its message type");
-    else if (text)
-        snprintf(out, cap, "length %lu (bytes '%c%c%c%c') looks like text, not a frame header",
-                 (unsigned long)len, b[0], b[1], b[2], b[3]);
-    else if (b[0] == 0x16 && b[1] == 0x03)
-        snprintf(out, cap, "length %lu (bytes 16 03 %02x %02x) looks like a TLS handshake, "
-                 "not a frame header", (unsigned long)len, b[2], b[3]);
-    else
-        snprintf(out, cap, "frame length %lu is above the limit of %lu",
-                 (unsigned long)len, (unsigned long)limit);
+    frame_describe_length(out, cap, r->bad_length, r->bad_known, limit);
 }
 
 /* ---- a client's view of one answer (rsh-proto.c) ---- */

@@ -112,15 +112,13 @@ static const char *bad_request(const struct client *c, int rc, const unsigned ch
                                uint32_t len, char *reason, size_t cap)
 {
     if (rc == FRAME_TOO_BIG) {
-        rsh_describe_length(reason, cap, c->in.bad_length, RSH_MAX_REQUEST);
+        rsh_describe_length(reason, cap, &c->in, RSH_MAX_REQUEST);
         return reason;
     }
     if (rc != FRAME_OK)
         return frame_strerror(rc);
-    if (len == 0) {
-        rsh_describe_length(reason, cap, 0, RSH_MAX_REQUEST);
-        return reason;
-    }
+    if (len == 0)
+        return "frame length 0: a frame holds at least its message type";
     if (body[0] != RSH_COMMAND) {
         if (body[0] >= 0x20 && body[0] <= 0x7e)
             snprintf(reason, cap, "unknown message type '%c' (0x%02x), expected 'C'", body[0],

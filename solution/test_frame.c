@@ -296,8 +296,46 @@ static int frames_by(const struct stream *s, size_t pos)
     return k;
 }
 
-/* too_big_by - whether it has seen the whole of a too-big header. */
+/* least_length - the least length the first k bytes of a header allow:
+ * the others taken as 0 (big-endian, decoded here without frame.c). */
+static uint32_t least_length(const unsigned char *h, size_t k)
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < FRAME_HEADER_SIZE; i++)
+        n = n << 8 | (i < k ? h[i] : 0);
+    return n;
+}
+
+/* header_seen - how many bytes of the bad header the first pos bytes hold. */
+static size_t header_seen(const struct stream *s, size_t pos)
+{
+    size_t at = s->body_at[s->bad] - FRAME_HEADER_SIZE;
+
+    if (pos <= at)
+        return 0;
+    return pos - at < FRAME_HEADER_SIZE ? pos - at : FRAME_HEADER_SIZE;
+}
+
+/* too_big_by - whether a frame reader has seen enough of a too-big header to
+ * refuse it: bytes whose least length is already above the limit. */
 static int too_big_by(const struct stream *s, size_t pos)
+{
+    size_t k;
+
+    if (s->bad < 0 || (k = header_seen(s, pos)) == 0)
+        return 0;
+    return least_length(s->bytes + s->body_at[s->bad] - FRAME_HEADER_SIZE, k) > s->max_body;
+}
+
+/* bad_length_by - the length a frame reader reports when it refuses then. */
+static uint32_t bad_length_by(const struct stream *s, size_t pos)
+{
+    return least_length(s->bytes + s->body_at[s->bad] - FRAME_HEADER_SIZE, header_seen(s, pos));
+}
+
+/* whole_header_too_big_by - recv_frame reads a header whole before it refuses. */
+static int whole_header_too_big_by(const struct stream *s, size_t pos)
 {
     return s->bad >= 0 && pos >= s->body_at[s->bad];
 }
@@ -341,9 +379,9 @@ static const char *drain(struct frame_reader *r, const struct stream *s, size_t 
         if (!too_big_by(s, got) || *delivered != s->bad)
             return fail("unexpected FRAME_TOO_BIG (length %lu) after %zu bytes, %d frames",
                         (unsigned long)r->bad_length, got, *delivered);
-        if (r->bad_length != s->bad_len)
-            return fail("bad_length is %lu, expected %lu",
-                        (unsigned long)r->bad_length, (unsigned long)s->bad_len);
+        if (r->bad_length != bad_length_by(s, got))
+            return fail("bad_length is %lu, expected %lu", (unsigned long)r->bad_length,
+                        (unsigned long)bad_length_by(s, got));
         if (frame_reader_next(r, &body, &len) != FRAME_TOO_BIG)
             return fail("FRAME_TOO_BIG not repeated on the next call");
         *stopped = 1;
@@ -474,7 +512,7 @@ static const char *feed_recv_frame(const struct stream *s)
             err = fail("recv_frame: frame %d differs (length %lu, expected %lu)",
                        k, (unsigned long)len, (unsigned long)s->len[k]);
     }
-    want = too_big_by(s, s->size) ? FRAME_TOO_BIG : eof_status(s);
+    want = whole_header_too_big_by(s, s->size) ? FRAME_TOO_BIG : eof_status(s);
     if (err == NULL && k != frames_by(s, s->size))
         err = fail("recv_frame: %d frames, expected %d", k, frames_by(s, s->size));
     else if (err == NULL && st != want)
@@ -674,7 +712,10 @@ static void case_eof_positions(void)
  * refused as soon as the 4 header bytes are in, with no body sent at all. */
 static void case_limits(void)
 {
-    static const uint32_t too_big[] = { 1001, 0xFFFFFFFF };
+    static const uint32_t too_big[] = { 1001, 0x10000, 0xFFFFFFFF };
+    /* how many header bytes prove each one too big: 00 00 03 e9 needs all
+     * four; 00 01 .. is at least 65536 after two; ff .. after one */
+    static const int proven_after[] = { 4, 2, 1 };
     struct frame_reader r;
     const unsigned char *body;
     unsigned char header[FRAME_HEADER_SIZE], *big = calloc(1, 1000);
@@ -702,14 +743,21 @@ static void case_limits(void)
     frame_reader_free(&r);
 
     for (i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
-        /* the reader: only the header arrives */
+        /* the reader: the header arrives one byte at a time, and is refused
+         * as soon as its bytes prove the length too big, not before */
         frame_reader_init(&r, 1000);
         frame_put_length(header, too_big[i]);
-        frame_reader_push(&r, header, 3);
-        CHECK_STATUS(frame_reader_next(&r, &body, &len), FRAME_AGAIN);
-        frame_reader_push(&r, header + 3, 1);
+        for (int k = 1; k < proven_after[i]; k++) {
+            frame_reader_push(&r, header + k - 1, 1);
+            CHECK_STATUS(frame_reader_next(&r, &body, &len), FRAME_AGAIN);
+        }
+        frame_reader_push(&r, header + proven_after[i] - 1, 1);
         CHECK_STATUS(frame_reader_next(&r, &body, &len), FRAME_TOO_BIG);
-        CHECK_EQ(r.bad_length, too_big[i]);
+        CHECK_EQ(r.bad_known, proven_after[i]);
+        CHECK_EQ(r.bad_length, least_length(header, (size_t)proven_after[i]));
+        frame_reader_push(&r, header + proven_after[i], sizeof header - (size_t)proven_after[i]);
+        CHECK_STATUS(frame_reader_next(&r, &body, &len), FRAME_TOO_BIG);
+        CHECK_EQ(r.bad_length, too_big[i]); /* the whole header: the length it announced */
         CHECK_MSG(r.cap <= FILL_BOUND(1000), "reader buffer grew to %zu", r.cap);
         CHECK_STATUS(frame_reader_at_eof(&r), FRAME_TRUNCATED);
         frame_reader_free(&r);
