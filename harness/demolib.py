@@ -156,6 +156,7 @@ class Demo:
     runs: List[Run]
     path: Path
     lesson: str      # the one sentence a class should take away
+    live: Optional[dict] = None  # LIVE in expect.py: {"server": [args], "client": [args]}
 
     def programs(self) -> List[str]:
         """The programs its runs start, each once, in order (for `make demo-N`)."""
@@ -172,7 +173,7 @@ def load_demo(number: int) -> Demo:
     names = {"__name__": f"expect_{folder.name.replace('-', '_')}", "__file__": str(path)}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
     return Demo(number, folder.name, names["TITLE"], names["RUNS"], path,
-                names.get("LESSON", names["TITLE"]))
+                names.get("LESSON", names["TITLE"]), names.get("LIVE"))
 
 
 def all_demos() -> List[Demo]:
@@ -220,6 +221,11 @@ class Observed:
         self.all_calls = outcome.calls
         self.all_facts = outcome.facts
 
+    def stream(self, side, op, conn) -> bytes:
+        """The bytes of every send (or recv) on one side of a connection, in order.
+        Exact only for an outcome run with --full (no abbreviated lines)."""
+        return b"".join(c.head + (c.tail or b"") for c in self.calls(side, op, conn))
+
     def calls(self, side, op, conn=None) -> List[Call]:
         return [c for c in self.all_calls
                 if c.side == side and c.op == op and (conn is None or c.conn == conn)]
@@ -242,8 +248,11 @@ class PairRun:
     the client once the server has printed it. Both write to the one pipe,
     so their lines keep the order in which they were written."""
 
-    def __init__(self, run_spec: Run, extra_args, on_line):
-        self.spec, self.extra, self.on_line = run_spec, list(extra_args), on_line
+    def __init__(self, run_spec: Run, extra_args, on_line, sync=True, side_args=None):
+        # --sync: both demo programs make every run the same (see demo.h)
+        self.spec, self.on_line = run_spec, on_line
+        self.extra = [*extra_args, *(["--sync"] if sync else [])]
+        self.side_args = side_args or {}  # {"server": [...], "client": [...]}
         self.procs, self.lines, self.pending, self.stopping = [], [], b"", False
         self.rfd, self.wfd = os.pipe()
         self.outcome = Outcome([], [], self.lines)
@@ -251,7 +260,9 @@ class PairRun:
     def command(self, program, port="0"):
         # --full and the like are for demo programs, not bin/rsh-server
         flags = self.extra if program[:2].isdigit() else []
-        return [str(BIN / program), "--port", port, *self.spec.args, *flags]
+        side = "server" if port == "0" else "client"
+        return [str(BIN / program), "--port", port, *self.spec.args, *flags,
+                *self.side_args.get(side, [])]
 
     def start(self, cmd):
         self.outcome.commands.append(cmd)
@@ -319,9 +330,11 @@ class PairRun:
             os.close(self.wfd)
 
 
-def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None) -> Outcome:
-    """Run the server and client of run_spec together (see PairRun)."""
-    return PairRun(run_spec, extra_args, on_line).run(timeout)
+def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None, sync=True,
+             side_args=None) -> Outcome:
+    """Run the server and client of run_spec together (see PairRun), both with
+    --sync unless sync is False; side_args adds {"server": [...], "client": [...]}."""
+    return PairRun(run_spec, extra_args, on_line, sync, side_args).run(timeout)
 
 
 # ---- checking an outcome against a Run ----

@@ -21,6 +21,20 @@ def spin() -> None:
         pass
 
 
+def failure_lines(lines, most=60):
+    """What a failed run said about its failures: each FAIL line with the
+    indented lines under it, or else its last lines."""
+    shown, inside = [], False
+    for line in lines:
+        if line.startswith("FAIL"):
+            inside = True
+        elif not line.startswith(" "):
+            inside = False
+        if inside:
+            shown.append(line)
+    return (shown or lines[-25:])[:most] + lines[-1:]
+
+
 def main(argv) -> int:
     if len(argv) < 2 or not argv[0].isdigit() or argv[0] == "0":
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
@@ -43,9 +57,9 @@ def main(argv) -> int:
                       flush=True)
             else:
                 failed += 1
-                print(f"loaded run {i}: FAILED in {seconds:.0f} s (exit {p.returncode}); "
-                      f"last lines:", flush=True)
-                for line in tail[-25:]:
+                print(f"loaded run {i}: FAILED in {seconds:.0f} s (exit {p.returncode}):",
+                      flush=True)
+                for line in failure_lines(tail):
                     print(f"    {line}", flush=True)
     finally:
         for h in hogs:

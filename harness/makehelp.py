@@ -32,7 +32,7 @@ def main(argv) -> int:
         print(f"  make {name:<14} {_(text)}")
     print()
     print(_("Variables: CC=clang, CFLAGS=..., WERROR= (build without -Werror), V=1 (show "
-            "every command), FULL=1 (make demo-N: every byte)"))
+            "every command), FULL=1 and LIVE=40 (for make demo-N)"))
     return 0
 
 

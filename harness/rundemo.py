@@ -1,18 +1,27 @@
 #!/usr/bin/env python3
 """rundemo.py N - run demo N for a class: its server and client on one
 terminal, lines in the order they happened, then check them against
-demos/NN-name/expect.py. `rundemo.py --list` lists the demos;
-`rundemo.py --programs N` names the programs demo N runs (for make).
+demos/NN-name/expect.py.
 
-usage: rundemo.py [--list] [--programs N] [--full] N
+usage: rundemo.py [--full] [--live RUNS] N | --list | --programs N
+  --full        print every byte instead of abbreviating long data
+  --live RUNS   run the broken pair RUNS times with nothing synchronised,
+                and count what happened (demos 1, 2, 3, 4 and 8)
+  --list        list the demos
+  --programs N  the programs demo N runs (for make)
 """
+import argparse
 import os
 import sys
+from collections import defaultdict
 
 import demolib
+import live
+from i18n import _
 
 COLOURS = {"client": "\033[36m", "server": "\033[33m", "error": "\033[31m", "dim": "\033[2m"}
 RESET = "\033[0m"
+USAGE = __doc__.strip().split("\n\n")[1]
 
 
 def use_colour() -> bool:
@@ -32,25 +41,9 @@ def paint(line: str, colour: bool) -> str:
     return line
 
 
-def main(argv) -> int:
-    args = [a for a in argv if not a.startswith("--")]
-    flags = {a for a in argv if a.startswith("--")}
-    if "--help" in flags or "-h" in args:
-        print(__doc__.strip().splitlines()[-1])
-        return 0
-    if "--list" in flags:
-        for d in demolib.all_demos():
-            print(f"make demo-{d.number:<3d} {d.title}")
-        return 0
-    if "--programs" in flags and len(args) == 1 and args[0].isdigit():
-        print(" ".join(f"bin/{name}" for name in demolib.load_demo(int(args[0])).programs()))
-        return 0
-    if len(args) != 1 or not args[0].isdigit():
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    demo = demolib.load_demo(int(args[0]))
+def run_demo(demo, full: bool) -> int:
     colour = use_colour()
-    extra = ["--full"] if "--full" in flags else []
+    extra = ["--full"] if full else []
     print(f"== demo {demo.number}: {demo.title}")
     failed = 0
     for r in demo.runs:
@@ -66,10 +59,76 @@ def main(argv) -> int:
     print()
     where = demo.path.relative_to(demolib.ROOT)
     if failed:
-        print(f"harness: demo {demo.number} did NOT do what {where} expects (see above)")
+        print(_("harness: demo {n} did NOT do what {where} expects (see above)").format(
+            n=demo.number, where=where))
         return 1
-    print(f"harness: the sends, recvs and messages above match {where}")
+    print(_("harness: the sends, recvs and messages above match {where}").format(where=where))
     return 0
+
+
+def run_live(demo, runs: int) -> int:
+    """The broken pair, runs times, nothing synchronised: one letter per run,
+    then each outcome with its count and the gaps it happened at."""
+    if demo.live is None:
+        print(_("demo {n} has no live mode: what its recvs return does not depend on when "
+                "they run (live mode: demos 1, 2, 3, 4 and 8)").format(n=demo.number),
+              file=sys.stderr)
+        return 2
+    print(_("== demo {n}, live: the broken pair {runs} times, nothing synchronised").format(
+        n=demo.number, runs=runs))
+    letters, gaps = {}, defaultdict(list)
+
+    def on_run(i, outcome, found, problems):
+        letter = letters.setdefault(found, "ABCDEFGHIJ"[len(letters) % 10])
+        print(letter if not problems else "!", end="" if i % 40 else "\n", flush=True)
+        gap = outcome.facts.get(("client", "gap_us"))
+        if isinstance(gap, int):
+            gaps[found].append(gap)
+
+    counts, problems = live.live_runs(demo, runs, on_run)
+    print("" if runs % 40 == 0 else "\n", end="")
+    print(_("outcomes over {runs} runs:").format(runs=runs))
+    for found, n in counts.most_common():
+        g = sorted(gaps.get(found, []))
+        span = _("  (gap between the sends: {lo} to {hi} us)").format(lo=g[0], hi=g[-1]) if g else ""
+        print(f"  {letters.get(found, '?')}  {found:<42} {n:3d}{span}")
+    print(" | ".join(f"{found}: {n}" for found, n in counts.most_common()))
+    if problems:
+        print(_("harness: {n} problems:").format(n=len(problems)))
+        for p in problems[:20]:
+            print(f"  - {p}")
+        return 1
+    print(_("harness: in every run, each side's recvs joined are exactly the bytes the other "
+            "side sent; how they were cut is what changed"))
+    return 0
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(add_help=False, usage=USAGE)
+    parser.add_argument("demo", nargs="?")
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--live", type=int, metavar="RUNS")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--programs", action="store_true")
+    parser.add_argument("-h", "--help", action="store_true")
+    opts = parser.parse_args(argv)
+    if opts.help:
+        print(USAGE)
+        return 0
+    if opts.list:
+        for d in demolib.all_demos():
+            print(f"make demo-{d.number:<3d} {d.title}")
+        return 0
+    if not (opts.demo or "").isdigit() or (opts.live is not None and opts.live < 1):
+        print(USAGE, file=sys.stderr)
+        return 2
+    demo = demolib.load_demo(int(opts.demo))
+    if opts.programs:
+        print(" ".join(f"bin/{name}" for name in demo.programs()))
+        return 0
+    if opts.live:
+        return run_live(demo, opts.live)
+    return run_demo(demo, opts.full)
 
 
 if __name__ == "__main__":

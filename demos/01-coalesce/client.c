@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define USAGE "usage: 01-coalesce-client --port N [--host ADDR] [--full]"
+#define USAGE "usage: 01-coalesce-client --port N [--host ADDR] [--full] [--sync|--live]"
 
 int main(int argc, char **argv)
 {
@@ -12,6 +12,7 @@ int main(int argc, char **argv)
     struct trace t = demo_trace(1, &a);
 
     demo_send(&t, conn, DEMO_HELLO, strlen(DEMO_HELLO)); /* client.send(b"hello") */
+    demo_pause_between_sends(&a);                       /* none (--live: a few µs to 2 ms) */
     demo_send(&t, conn, DEMO_WORLD, strlen(DEMO_WORLD)); /* client.send(b"world") */
     return 0;
 }

@@ -4,6 +4,7 @@ from demolib import run, send, recv, message, frame
 TITLE = "coalesce (粘包): two quick sends, one recv returns both"
 LESSON = ("Two sends can come out of one recv: TCP carries bytes, and nothing marks where a "
           "send ended.")
+LIVE = {}  # make demo-1 LIVE=40: the same pair, nothing synchronised
 
 RUNS = [
     run("01-coalesce-server", "01-coalesce-client", label="broken: no boundaries", calls=[

@@ -4,6 +4,7 @@ from demolib import run, send, recv, message, frame
 TITLE = "residue (拆包): recv(1) returns h, the next recv gets elloworld"
 LESSON = ("recv(n) returns at most n bytes; what it leaves behind comes out of the next "
           "recv, whatever that recv was for.")
+LIVE = {}  # make demo-2 LIVE=40: the same pair, nothing synchronised
 
 RUNS = [
     run("02-residue-server", "01-coalesce-client", label="broken: no boundaries", calls=[

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define USAGE "usage: 03-delayed-fixed-client --port N [--host ADDR] [--pause-ms MS] [--full]\n" \
+#define USAGE "usage: 03-delayed-fixed-client --port N [--host ADDR] [--pause-ms MS] [--full] [--sync]\n" \
               "  --pause-ms MS  pause between the two sends (default 300; the notes use 5000)"
 
 int main(int argc, char **argv)
@@ -20,10 +20,13 @@ int main(int argc, char **argv)
     /* On a busy machine the server may not have run yet: check, don't hope. */
     demo_sync_wait(sync, "read the first send");
     demo_send_frame(&t1, conn, DEMO_WORLD, strlen(DEMO_WORLD));
-    close(conn);
+    demo_close(conn);
 
     /* conn 2: the same sends and pause; the server reads late this time */
-    conn = demo_connect(&a, 2);
+    if ((conn = demo_try_connect(&a, 2)) < 0) {
+        demo_say("The server took no second connection (it serves one).");
+        return 0;
+    }
     struct trace t2 = demo_trace(2, &a);
     demo_send_frame(&t2, conn, DEMO_HELLO, strlen(DEMO_HELLO));
     demo_say("pause %ld ms", a.pause_ms);

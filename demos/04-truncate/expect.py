@@ -4,6 +4,7 @@ from demolib import run, send, recv, message, frame
 TITLE = "truncate: the SSH client's recv(1024) cuts a long answer; the next answer is its rest"
 LESSON = ("recv(1024) cannot know how long an answer is: the rest of a long one comes out "
           "as the next command's answer.")
+LIVE = {}  # make demo-4 LIVE=40: the client reads as soon as it has sent
 
 LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "
                 b"printf \"line %03d of a long output\\n\", i }'")

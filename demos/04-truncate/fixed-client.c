@@ -31,11 +31,14 @@ static void read_answer(struct trace *t, int conn, struct frame_reader *r, struc
             done = rsh_answer_take(ans, body, len); /* 'O', 'E', then 'X' */
         if (done == RSH_ANSWER_DONE)
             return; /* frames after the 'X' stay in the reader */
-        if (done == RSH_ANSWER_ERROR || rc != FRAME_AGAIN)
-            demo_die("%s", done == RSH_ANSWER_ERROR ? ans->error : frame_strerror(rc));
+        if (done == RSH_ANSWER_ERROR)
+            demo_die("%s", ans->error);
+        if (rc != FRAME_AGAIN)
+            demo_die_bad_frame(r, rc);
         size_t n = demo_recv(t, conn, buf, sizeof buf); /* data = client.recv(1024) */
         if (n == 0)
-            demo_die("the server closed the connection mid-answer");
+            demo_die("the server closed the connection mid-answer%s", t->rcvd == 0 ?
+                     " without a byte: is it bin/rsh-server? (this client sends frames)" : "");
         if (frame_reader_push(r, buf, n) != FRAME_OK)
             demo_die("out of memory");
     }

@@ -8,18 +8,19 @@
 
 #include <stdlib.h>
 
-#define USAGE "usage: 04-truncate-server [--host ADDR] [--port N] [--full]\n" \
+#define USAGE "usage: 04-truncate-server [--host ADDR] [--port N] [--full] [--sync]\n" \
               "  runs every command it receives with /bin/sh -c: keep it on 127.0.0.1"
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
-    int sync = demo_accept_sync(listener);
+    int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);
     struct trace t = demo_trace(1, &a);
     char cmd[1025];
 
+    t.wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
     for (;;) {
         size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
         if (n == 0)

@@ -29,6 +29,27 @@ static void recv_exactly(struct trace *t, int conn, unsigned char *buf, size_t n
     }
 }
 
+/* refuse_header - a length above our limit: say what the 4 bytes look like
+ * and exit. A server of the notes (struct.pack('i')) sends this machine's
+ * byte order: read in network byte order, as this client does, 8 becomes
+ * 134217728 on a little-endian machine. */
+static void refuse_header(const unsigned char *header, size_t limit)
+{
+    uint32_t other = (uint32_t)header[3] << 24 | (uint32_t)header[2] << 16 |
+                     (uint32_t)header[1] << 8 | header[0];
+    char why[200];
+
+    if (other <= limit)
+        demo_die("the header %s reads as %lu in network byte order (this client expects "
+                 "struct.pack('!I', n)), but as %lu in the other order: the server sends "
+                 "struct.pack('i', n), the notes' header, in this machine's byte order",
+                 demo_escape(header, FRAME_HEADER_SIZE, 1),
+                 (unsigned long)frame_get_length(header), (unsigned long)other);
+    frame_describe_length(why, sizeof why, frame_get_length(header), FRAME_HEADER_SIZE,
+                          (uint32_t)limit);
+    demo_die("not an answer header: %s (this client expects struct.pack('!I', n))", why);
+}
+
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
@@ -44,7 +65,7 @@ int main(int argc, char **argv)
         recv_exactly(&t, conn, header, sizeof header);
         uint32_t total_size = frame_get_length(header); /* struct.unpack('!I', header)[0] */
         if (total_size > sizeof answer)
-            demo_die("answer of %lu bytes is above our limit", (unsigned long)total_size);
+            refuse_header(header, sizeof answer);
         demo_wait_queued(conn, total_size); /* the same conditions as the broken client */
         recv_exactly(&t, conn, answer, total_size);
 

@@ -5,7 +5,7 @@
 #include "data.h"
 #include "demo.h"
 
-#define USAGE "usage: 06-one-send-client --port N [--host ADDR] [--full]"
+#define USAGE "usage: 06-one-send-client --port N [--host ADDR] [--full] [--sync]"
 
 int main(int argc, char **argv)
 {
@@ -14,8 +14,6 @@ int main(int argc, char **argv)
     if (!data)
         demo_die("out of memory");
 
-    /* Connect only once the server has set its receive buffer (a [sync] step
-     * that prints nothing: see server.c). */
     int sync = demo_connect_sync(&a);
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);

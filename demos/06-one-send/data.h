@@ -8,11 +8,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #define SIZE (1024 * 1024) /* the send; the servers' recv(SIZE) asks for all of it */
 #define LINE 32            /* bytes per numbered line */
-#define RCVBUF (32 * 1024) /* the receive buffer the servers ask the kernel for */
+/*
+ * The receive buffer the servers ask for (struct demo_args.rcvbuf). Left
+ * alone, Linux lets a receive buffer grow to megabytes while data flows, and
+ * how many pieces 1 MiB makes would depend on timing; a small buffer makes
+ * them many on every kernel: no recv can take out more than has arrived.
+ * It is set on the listening socket before any client can connect: the
+ * connection inherits it, and the window scale that follows from it is
+ * fixed in the handshake.
+ */
+#define RCVBUF (32 * 1024)
 
 /* make_data - the 1 MiB, malloc'd (NULL without memory). */
 static inline char *make_data(void)
@@ -22,22 +30,6 @@ static inline char *make_data(void)
         snprintf(data + i * LINE, LINE + 1, "one send() of 1 MiB: line %05u\n",
                  (unsigned)(i + 1) % 100000u);
     return data;
-}
-
-/*
- * small_receive_buffer - ask for an RCVBUF-byte receive buffer on the
- * listening socket. Left alone, Linux lets a receive buffer grow to
- * megabytes while data flows, and how many pieces 1 MiB makes would depend
- * on timing; a small buffer makes them many on every kernel: no recv can
- * take out more than has arrived. It must be set before the client
- * connects: the connection inherits it from the listening socket, and the
- * window scale that follows from it is fixed in the handshake. Returns 0,
- * or -1 with errno.
- */
-static inline int small_receive_buffer(int listener)
-{
-    int size = RCVBUF;
-    return setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
 #endif

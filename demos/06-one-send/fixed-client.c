@@ -3,7 +3,7 @@
 #include "data.h"
 #include "demo.h"
 
-#define USAGE "usage: 06-one-send-fixed-client --port N [--host ADDR] [--full]"
+#define USAGE "usage: 06-one-send-fixed-client --port N [--host ADDR] [--full] [--sync]"
 
 int main(int argc, char **argv)
 {
@@ -12,7 +12,7 @@ int main(int argc, char **argv)
     if (!data)
         demo_die("out of memory");
 
-    int sync = demo_connect_sync(&a); /* as in client.c: connect after the server set its buffer */
+    int sync = demo_connect_sync(&a);
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);
     demo_sync_wait(sync, "conn 1 accepted"); /* as in client.c */

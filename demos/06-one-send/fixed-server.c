@@ -13,16 +13,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define USAGE "usage: 06-one-send-fixed-server [--host ADDR] [--port N] [--full]"
+#define USAGE "usage: 06-one-send-fixed-server [--host ADDR] [--port N] [--full] [--sync]"
 #define MAX_BODY SIZE /* refuse longer frames before allocating for them */
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    a.rcvbuf = RCVBUF; /* the same small receive buffer as server.c */
     int listener = demo_listen(&a);
-    if (small_receive_buffer(listener) < 0) /* as in server.c, before the client connects */
-        demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
-    int sync = demo_accept_sync(listener);
+    int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);
     demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
     struct trace t = demo_trace(1, &a);

@@ -9,8 +9,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#define USAGE "usage: 06-one-send-server [--host ADDR] [--port N] [--full]"
+#define USAGE "usage: 06-one-send-server [--host ADDR] [--port N] [--full] [--sync]"
 #define MAX_SIZES 4096
 
 /* What the recvs returned. */
@@ -25,10 +26,9 @@ static void report(const struct trace *t, const struct pieces *p, int rcvbuf);
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    a.rcvbuf = RCVBUF; /* a small receive buffer (see data.h) */
     int listener = demo_listen(&a);
-    if (small_receive_buffer(listener) < 0) /* see data.h */
-        demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
-    int sync = demo_accept_sync(listener); /* the client connects only after this */
+    int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);
     demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
     struct trace t = demo_trace(1, &a);

@@ -20,7 +20,7 @@
 #include <netinet/tcp.h>
 #endif
 
-#define USAGE "usage: 07-who-merged-client --port N [--host ADDR] [--full]"
+#define USAGE "usage: 07-who-merged-client --port N [--host ADDR] [--full] [--sync]"
 
 static const char *labels[] = {"Nagle on (default)", "TCP_NODELAY", "TCP_CORK",
                                "TCP_NODELAY, paced"};
@@ -121,6 +121,6 @@ static void report_segments(int sync, int conn_no, int mode, int writes, long se
     else
         demo_fact(name, "%ld", segs);
     n = snprintf(counts, sizeof counts, "%d %ld %s", writes, segs, labels[mode]);
-    if (send_frame(sync, counts, (size_t)n) != FRAME_OK)
+    if (sync >= 0 && send_frame(sync, counts, (size_t)n) != FRAME_OK)
         demo_die("sync connection: %s", strerror(errno));
 }

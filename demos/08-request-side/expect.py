@@ -3,6 +3,7 @@ from demolib import run, send, recv, message, frame, rule
 
 TITLE = "the request side sticks too: two commands written back to back run as one"
 LESSON = "Requests stick too: two commands sent back to back are read, and run, as one."
+LIVE = {}  # make demo-8 LIVE=40: the server reads as soon as it has accepted
 
 ANSWER = frame(b"O" + b"a\n") + frame(b"X\x00\x00\x00\x00")  # 7 + 9 bytes; same size for "b\n"
 

@@ -4,20 +4,38 @@
 #include "net.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define BACKLOG 8
+#define COMMON_OPTIONS                                                                    \
+    "  --full         print every byte instead of abbreviating long data\n"              \
+    "  --sync         the peer is this suite's program started with --sync too: a\n"    \
+    "                 second connection makes every run the same (the harness uses it)\n" \
+    "  --live         wait for nothing: read when a naive program would (timing decides)"
 
 static const char *side = "client"; /* set once by demo_parse_args */
+static int sync_mode, live_mode;     /* --sync, --live */
 
 const char *demo_side(void)
 {
     return side;
+}
+
+int demo_sync_mode(void)
+{
+    return sync_mode;
+}
+
+int demo_live_mode(void)
+{
+    return live_mode;
 }
 
 void demo_say(const char *fmt, ...)
@@ -61,6 +79,29 @@ void demo_pause_ms(long ms)
         ;
 }
 
+void demo_pause_between_sends(const struct demo_args *a)
+{
+    if (a->live) {
+        /* A fresh gap per run, from the clock's nanoseconds and the pid, spread
+         * evenly over the powers of two from 1 us to 1 ms and what lies
+         * between them: the gap at which a reader stops seeing the sends
+         * merged differs from machine to machine by orders of magnitude. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        unsigned long x = ((unsigned long)ts.tv_nsec ^ (unsigned long)getpid()) * 2654435761u;
+        long base = 1L << (x >> 4) % 11;                 /* 1, 2, 4 ... 1024 us */
+        long us = base + (long)((x >> 12) % (unsigned long)(base + 1)); /* ... up to 2048 */
+        demo_fact("gap_us", "%ld", us);
+        /* Spin rather than sleep: a sleep lasts at least the kernel's timer
+         * slack (50 us on Linux), whatever it was asked for. */
+        for (double end = demo_now_ms() + us / 1000.0; demo_now_ms() < end;)
+            ;
+    } else if (a->pause_ms > 0) {
+        demo_say("pause %ld ms (time.sleep in the notes)", a->pause_ms);
+        demo_pause_ms(a->pause_ms);
+    }
+}
+
 double demo_now_ms(void)
 {
     struct timespec ts;
@@ -86,17 +127,21 @@ static long number(const char *opt, const char *text, long lo, long hi)
 struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
                                  int flags, long default_pause_ms)
 {
-    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms};
+    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
-            printf("%s\n", usage);
+            printf("%s\n%s\n", usage, COMMON_OPTIONS);
             exit(0);
         } else if (!strcmp(opt, "--full")) {
             a.full = 1;
+        } else if (!strcmp(opt, "--sync")) {
+            a.sync = sync_mode = 1;
+        } else if (!strcmp(opt, "--live")) {
+            a.live = live_mode = 1;
         } else if (!strcmp(opt, "--host") && val) {
             a.host = val, i++;
         } else if (!strcmp(opt, "--port") && val) {
@@ -104,10 +149,13 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
         } else if (!strcmp(opt, "--pause-ms") && val && (flags & DEMO_WANTS_PAUSE)) {
             a.pause_ms = number(opt, val, 0, 600000), i++;
         } else {
-            fprintf(stderr, "%s\n", usage);
+            fprintf(stderr, "%s: unknown or incomplete option '%s'\n%s\n%s\n", side, opt, usage,
+                    COMMON_OPTIONS);
             exit(2);
         }
     }
+    if (a.sync && a.live)
+        demo_die("--sync and --live: choose one (certain, or left to timing)");
     if (a.port < 0) {
         if (strcmp(side, "client") == 0)
             demo_die("which port? start the server first and pass the port it printed: --port N");
@@ -128,18 +176,48 @@ int demo_listen(const struct demo_args *a)
 
     if (fd < 0 || net_local_name(err, fd, addr, sizeof addr, NULL) < 0)
         demo_die("%s", err);
+    /* Before anyone can know the port: an accepted connection inherits it. */
+    if (a->rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &a->rcvbuf, sizeof a->rcvbuf) < 0)
+        demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
     demo_say("listening on %s", addr);
+    return fd;
+}
+
+/* demo_readable - wait up to seconds for fd to become readable; 1 if it did. */
+int demo_readable(int fd, int seconds)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    double end = demo_now_ms() + seconds * 1000.0;
+    int rc;
+
+    do
+        rc = poll(&p, 1, (int)(end - demo_now_ms() > 0 ? end - demo_now_ms() : 0));
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        demo_die("poll: %s", strerror(errno));
+    return rc > 0;
+}
+
+int demo_try_accept(int listen_fd, int conn, int seconds)
+{
+    char err[NET_ERR_LEN];
+    int fd;
+
+    if (!demo_readable(listen_fd, seconds))
+        return -1;
+    if ((fd = net_accept(err, listen_fd, NULL, 0)) < 0)
+        demo_die("%s", err);
+    demo_say("accepted conn %d", conn);
     return fd;
 }
 
 int demo_accept(int listen_fd, int conn)
 {
-    char err[NET_ERR_LEN];
-    int fd = net_accept(err, listen_fd, NULL, 0);
+    int seconds = conn == 1 ? DEMO_WAIT_PERSON_S : DEMO_WAIT_S;
+    int fd = demo_try_accept(listen_fd, conn, seconds);
 
     if (fd < 0)
-        demo_die("%s", err);
-    demo_say("accepted conn %d", conn);
+        demo_die("no client connected (conn %d) within %d s; giving up", conn, seconds);
     return fd;
 }
 
@@ -161,14 +239,36 @@ int demo_connect(const struct demo_args *a, int conn)
     return fd;
 }
 
+int demo_try_connect(const struct demo_args *a, int conn)
+{
+    int fd = net_connect(NULL, a->host, a->port);
+    if (fd >= 0)
+        demo_say("connected conn %d to %s:%d", conn, a->host, a->port);
+    return fd;
+}
+
+void demo_close(int fd)
+{
+    char buf[4096];
+
+    shutdown(fd, SHUT_WR); /* FIN: "nothing more from us" */
+    while (demo_readable(fd, DEMO_SOFT_WAIT_MS / 1000) && recv(fd, buf, sizeof buf, 0) > 0)
+        ; /* whatever it still sends, until its FIN */
+    close(fd);
+}
+
 /* The sync connection is opened first and confirmed by the server before
  * any data connection is opened, so neither side can mistake one for the other. */
-int demo_accept_sync(int listen_fd)
+int demo_accept_sync(const struct demo_args *a, int listen_fd)
 {
     char err[NET_ERR_LEN];
-    int fd = net_accept(err, listen_fd, NULL, 0);
+    int fd;
 
-    if (fd < 0)
+    if (!a->sync)
+        return -1;
+    if (!demo_readable(listen_fd, DEMO_WAIT_PERSON_S))
+        demo_die("--sync: no client came within %d s", DEMO_WAIT_PERSON_S);
+    if ((fd = net_accept(err, listen_fd, NULL, 0)) < 0)
         demo_die("%s", err);
     if (send(fd, "R", 1, NET_SEND_FLAGS) != 1)
         demo_die("sync connection: %s", strerror(errno));
@@ -178,14 +278,21 @@ int demo_accept_sync(int listen_fd)
 int demo_connect_sync(const struct demo_args *a)
 {
     char c;
-    int fd = connect_quietly(a);
-    if (recv(fd, &c, 1, 0) != 1 || c != 'R')
-        demo_die("the server did not confirm the sync connection");
+    int fd;
+
+    if (!a->sync)
+        return -1;
+    fd = connect_quietly(a);
+    if (!demo_readable(fd, DEMO_WAIT_S) || recv(fd, &c, 1, 0) != 1 || c != 'R')
+        demo_die("--sync: the server did not confirm the sync connection within %d s: "
+                 "start the server with --sync too", DEMO_WAIT_S);
     return fd;
 }
 
 void demo_sync_post(int sync_fd, const char *what)
 {
+    if (sync_fd < 0)
+        return;
     demo_say("[sync] tell the peer: %s", what);
     if (send(sync_fd, "!", 1, NET_SEND_FLAGS) != 1)
         demo_die("sync connection: %s", strerror(errno));
@@ -194,11 +301,15 @@ void demo_sync_post(int sync_fd, const char *what)
 void demo_sync_wait(int sync_fd, const char *what)
 {
     char c;
-    ssize_t n;
-    do
-        n = recv(sync_fd, &c, 1, 0);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = 0;
+
+    if (sync_fd < 0)
+        return;
+    if (demo_readable(sync_fd, DEMO_WAIT_S))
+        do
+            n = recv(sync_fd, &c, 1, 0);
+        while (n < 0 && errno == EINTR);
     if (n != 1)
-        demo_die("sync connection closed while waiting for: %s", what);
+        demo_die("--sync: the peer did not say \"%s\" within %d s", what, DEMO_WAIT_S);
     demo_say("[sync] the peer says: %s", what);
 }

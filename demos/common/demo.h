@@ -35,12 +35,30 @@
 #define DEMO_WORLD "world"
 #define DEMO_WORDS_SIZE (sizeof DEMO_HELLO - 1 + sizeof DEMO_WORLD - 1) /* 10 bytes */
 
-/* Command-line options shared by all demo programs. */
+/*
+ * Command-line options shared by all demo programs.
+ *
+ * How a demo makes its timing certain is up to the peer it meets:
+ *   --sync    both sides are the suite's programs (the harness passes it to
+ *             both): a second connection tells each side when the other has
+ *             done its part, and FIONREAD waits must succeed. Every run is the
+ *             same.
+ *   (none)    the peer may be anyone's program (the course's, a student's):
+ *             no second connection; FIONREAD waits give up after a few
+ *             seconds and the program reads what is there, then says which
+ *             case happened.
+ *   --live    wait for nothing: read as soon as a naive program would, so
+ *             that what one recv returns is up to the timing of the moment.
+ */
 struct demo_args {
     const char *host; /* --host, default 127.0.0.1 */
     int port;         /* --port, default 0 (server: pick a free port) */
     int full;         /* --full: print every byte, never abbreviate */
     long pause_ms;    /* --pause-ms, for demos that pause between sends */
+    int sync;         /* --sync */
+    int live;         /* --live */
+    int rcvbuf;       /* server: SO_RCVBUF of the listening socket, set before
+                       * any client can connect (0: the system's default) */
 };
 
 #define DEMO_WANTS_PAUSE 1 /* flag for demo_parse_args: accept --pause-ms */
@@ -58,6 +76,13 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
 /* demo_side - "server" or "client", as demo_parse_args found it. */
 const char *demo_side(void);
 
+/* demo_sync_mode, demo_live_mode - was --sync (or --live) given? */
+int demo_sync_mode(void);
+int demo_live_mode(void);
+
+/* demo_readable - wait up to seconds for fd to become readable; 1 if it did. */
+int demo_readable(int fd, int seconds);
+
 /* demo_say - print one line for people: "side: text". */
 void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -72,25 +97,56 @@ void demo_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
  * course itself pauses; never to make a demo's timing come out right. */
 void demo_pause_ms(long ms);
 
+/*
+ * demo_pause_between_sends - the client's pause between two sends: --pause-ms
+ * (0 where a demo has none). With --live, a pause drawn afresh each run
+ * between 1 us and DEMO_LIVE_GAP_US (as many runs under 32 us as over),
+ * printed as the fact gap_us: whether a
+ * reader sees the sends merged depends on that gap against how soon it
+ * reads, and a class sees it decide, run by run.
+ */
+void demo_pause_between_sends(const struct demo_args *a);
+
+#define DEMO_LIVE_GAP_US 2048
+
 /* demo_now_ms - a clock in milliseconds that never jumps (CLOCK_MONOTONIC). */
 double demo_now_ms(void);
 
 /* demo_listen - listen on host:port and print "server: listening on HOST:PORT". */
 int demo_listen(const struct demo_args *a);
 
-/* demo_accept - accept one connection; prints a line naming it. */
+/* demo_accept - accept one connection; prints a line naming it. Connection 1
+ * may wait for a person to start the client (DEMO_WAIT_PERSON_S); a later
+ * one must come within DEMO_WAIT_S, or the program says so and exits. */
 int demo_accept(int listen_fd, int conn);
+
+/* demo_try_accept - the same, but after seconds without a connection it
+ * returns -1 instead (a client that makes fewer connections than ours). */
+int demo_try_accept(int listen_fd, int conn, int seconds);
+
+#define DEMO_WAIT_S 10          /* the longest any demo waits for its peer */
+#define DEMO_WAIT_PERSON_S 600  /* ... or for a person: a client started, a command typed */
 
 /* demo_connect - connect to the server; prints a line naming the connection. */
 int demo_connect(const struct demo_args *a, int conn);
 
+/* demo_try_connect - the same, but returns -1 (printing nothing) if the
+ * server refuses: one that serves a single connection has gone. */
+int demo_try_connect(const struct demo_args *a, int conn);
+
+/* demo_close - close our side and wait (a few seconds at most) until the
+ * peer has closed its side too, so that it has read everything we sent. */
+void demo_close(int fd);
+
 /*
- * A sync connection: a second TCP connection, used only to make a demo
- * deterministic (e.g. "the server has read hello, you may send world").
- * It never carries the bytes under study. The client opens it first, so
- * the server knows which accepted connection is which.
+ * The sync connection (--sync only): a second TCP connection, used only to
+ * make a demo deterministic (e.g. "the server has read hello, you may send
+ * world"). It never carries the bytes under study. The client opens it
+ * first and the server confirms it, so neither side can mistake one for the
+ * other. Without --sync these return -1, and posting to or waiting on -1
+ * does nothing: a program then works with any peer, a little less surely.
  */
-int demo_accept_sync(int listen_fd);
+int demo_accept_sync(const struct demo_args *a, int listen_fd);
 int demo_connect_sync(const struct demo_args *a);
 
 /* demo_sync_post - tell the peer that `what` has happened (prints a line). */
@@ -104,6 +160,8 @@ void demo_sync_wait(int sync_fd, const char *what);
 /* One connection's byte stream, as seen from one side. */
 struct trace {
     int conn;         /* connection number, from 1 */
+    int wait_s;       /* the longest a recv waits for bytes (DEMO_WAIT_S; a
+                       * server that waits for a person's next command: more) */
     int full;         /* print every byte */
     int sends, recvs; /* how many calls so far */
     int messages;     /* how many whole messages delivered */
@@ -117,7 +175,10 @@ struct trace demo_trace(int conn, const struct demo_args *a);
 void demo_send(struct trace *t, int fd, const void *buf, size_t n);
 
 /* demo_recv - one recv(fd, buf, cap, 0), exactly as a course would write it;
- * prints the bytes it returned. Returns that count (0 means the peer closed). */
+ * prints the bytes it returned. Returns that count (0 means the peer closed).
+ * If nothing comes for t->wait_s seconds, it says so and exits (1); if the
+ * peer resets the connection, it says so and exits (0: the peer is gone, as
+ * demo_send does when a send finds it gone). */
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap);
 
 /* demo_send_frame - print a send line for the whole frame (4-byte length,
@@ -138,10 +199,21 @@ struct frame_reader;
  *         use(body, len);                                              */
 int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n);
 
-/* demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
- * in fd's receive buffer (polling every millisecond, up to 10 s). This is
- * how a demo makes sure several sends have all arrived before it reads. */
-void demo_wait_queued(int fd, size_t n);
+/* demo_die_bad_frame - the reader refused what arrived (status from
+ * frame_reader_next): say what it looks like, what we expected, and exit. */
+void demo_die_bad_frame(const struct frame_reader *r, int status) __attribute__((noreturn));
+
+/*
+ * demo_wait_queued - wait until FIONREAD says at least n bytes are waiting
+ * in fd's receive buffer (polling every millisecond). This is how a demo
+ * makes sure several sends have all arrived before it reads. With --sync it
+ * waits up to DEMO_WAIT_S and dies if they do not come; without, it gives
+ * up after DEMO_SOFT_WAIT_MS and says so; with --live it does not wait.
+ * Returns how many bytes are waiting.
+ */
+size_t demo_wait_queued(int fd, size_t n);
+
+#define DEMO_SOFT_WAIT_MS 3000
 
 /* demo_queued - how many bytes wait unread in fd's receive buffer (FIONREAD). */
 size_t demo_queued(int fd);

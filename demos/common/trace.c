@@ -16,11 +16,9 @@
 
 #define ABBREV_HEAD 32 /* long data is shown as its first 32 ... */
 #define ABBREV_TAIL 16 /* ... and last 16 bytes */
-#define WAIT_QUEUED_MS 10000
-
 struct trace demo_trace(int conn, const struct demo_args *a)
 {
-    struct trace t = {conn, a->full, 0, 0, 0, 0, 0};
+    struct trace t = {conn, DEMO_WAIT_S, a->full, 0, 0, 0, 0, 0};
     return t;
 }
 
@@ -87,6 +85,16 @@ static void print_line(const struct trace *t, const char *op, int num, long at,
     fflush(stdout);
 }
 
+/* peer_gone - the peer closed with bytes it had not read (the rest of an
+ * answer, say), and its kernel answered with a reset: nothing more can be
+ * sent or come. Not our error: say so and end. */
+static void peer_gone(const struct trace *t, const char *call)
+{
+    demo_say("conn %d: the peer has gone (%s: %s): it closed, with bytes unread; done",
+             t->conn, call, strerror(errno));
+    exit(0);
+}
+
 void demo_send(struct trace *t, int fd, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -96,6 +104,8 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
         ssize_t k = send(fd, p, n, NET_SEND_FLAGS);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && (errno == ECONNRESET || errno == EPIPE))
+            peer_gone(t, "send");
         if (k < 0)
             demo_die("send: %s", strerror(errno));
         if ((size_t)k < n)
@@ -108,9 +118,15 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
 {
     ssize_t n;
+    if (!demo_readable(fd, t->wait_s))
+        demo_die("nothing came on conn %d for %d s (recv #%d, after %ld bytes): is the "
+                 "peer waiting for us, or speaking another protocol?", t->conn, t->wait_s,
+                 t->recvs + 1, t->rcvd);
     do
         n = recv(fd, buf, cap, 0);
     while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == ECONNRESET)
+        peer_gone(t, "recv");
     if (n < 0)
         demo_die("recv: %s", strerror(errno));
     t->recvs++;
@@ -154,12 +170,23 @@ int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_
         delivered++;
     }
     if (status != FRAME_AGAIN)
-        demo_die("bad frame: %s (length %lu)", frame_strerror(status),
-                 (unsigned long)r->bad_length);
+        demo_die_bad_frame(r, status);
     if (frame_reader_pending(r))
         demo_say("%zu bytes of an unfinished frame wait in the reader for the next recv",
                  frame_reader_pending(r));
     return delivered;
+}
+
+void demo_die_bad_frame(const struct frame_reader *r, int status)
+{
+    char why[200];
+
+    if (status == FRAME_TOO_BIG)
+        frame_describe_length(why, sizeof why, r->bad_length, r->bad_known, r->max_body);
+    else
+        snprintf(why, sizeof why, "%s", frame_strerror(status));
+    demo_die("not a frame: %s. This program expects every message as a frame: a 4-byte "
+             "big-endian length (struct.pack('!I', n)), then the bytes", why);
 }
 
 size_t demo_queued(int fd)
@@ -170,14 +197,24 @@ size_t demo_queued(int fd)
     return (size_t)n;
 }
 
-void demo_wait_queued(int fd, size_t n)
+size_t demo_wait_queued(int fd, size_t n)
 {
+    int limit_ms = demo_sync_mode() ? DEMO_WAIT_S * 1000 : DEMO_SOFT_WAIT_MS;
+    size_t queued;
+
+    if (demo_live_mode())
+        return demo_queued(fd);
     demo_say("[sync] waiting until %zu bytes wait in the receive buffer (FIONREAD)", n);
-    for (int ms = 0; demo_queued(fd) < n; ms++) {
-        if (ms >= WAIT_QUEUED_MS)
-            demo_die("only %zu of %zu bytes arrived in %d s", demo_queued(fd), n,
-                     WAIT_QUEUED_MS / 1000);
+    for (int ms = 0; (queued = demo_queued(fd)) < n; ms++) {
+        if (ms >= limit_ms && demo_sync_mode())
+            demo_die("only %zu of %zu bytes arrived in %d s", queued, n, DEMO_WAIT_S);
+        if (ms >= limit_ms) {
+            demo_say("[sync] only %zu of %zu bytes came within %d s: reading what is there",
+                     queued, n, DEMO_SOFT_WAIT_MS / 1000);
+            return queued;
+        }
         demo_pause_ms(1); /* poll again: the condition, not the sleep, ends the wait */
     }
-    demo_say("[sync] FIONREAD reports %zu bytes", demo_queued(fd));
+    demo_say("[sync] FIONREAD reports %zu bytes", queued);
+    return queued;
 }
