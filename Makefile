@@ -63,7 +63,7 @@ DEMOS      := $(sort $(notdir $(wildcard demos/[0-9][0-9]-*)))
 DEMO_NUMS  := $(patsubst 0%,%,$(foreach d,$(DEMOS),$(firstword $(subst -, ,$(d)))))
 DEMO_GOALS := $(addprefix demo-,$(DEMO_NUMS))
 
-.PHONY: all help test demo clean $(DEMO_GOALS)
+.PHONY: all help test demo pictures grade bench clean $(DEMO_GOALS)
 
 all: $(PROGS) ## build every program into bin/
 
@@ -87,6 +87,19 @@ $(DEMO_GOALS): demo-%: ## run demo N (FULL=1: every byte; LIVE=40: 40 live runs)
 # make test: one closing line "N passed, N failed", non-zero exit on any failure.
 test: all ## build with warnings as errors, run every test (seconds)
 	@$(PYTHON) harness/run_tests.py $(UNIT_TESTS)
+
+pictures: all ## pictures of every demo run for the projector (build/pictures/index.html)
+	@$(PYTHON) harness/svgpic.py $(BUILD)/pictures
+
+# make grade SERVER='python3 my_server.py {port}' (or CLIENT=...): a program of
+# yours through the splitting proxy, scenario by scenario (harness/grade.py --help).
+GRADE_FLAGS = $(if $(SERVER),--server '$(SERVER)') $(if $(CLIENT),--client '$(CLIENT)') \
+              $(if $(ROLE),--role $(ROLE)) $(if $(PROTO),--proto '$(PROTO)') $(if $(ONLY),--only $(ONLY))
+grade: all ## check your own program: make grade SERVER='python3 my_server.py {port}'
+	@$(PYTHON) harness/grade.py $(GRADE_FLAGS)
+
+bench: all ## every speed claim, measured against its floor (minutes; BENCH_QUICK=1: one round)
+	@$(PYTHON) harness/bench.py
 
 clean: ## remove what was built (bin/, build/)
 	rm -rf $(BIN) $(BUILD)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-from suite import BIN, DEMOS, LISTENING, ROOT, pack_frame, sanitizer_reports
+from suite import BIN, DEMOS, LISTENING, ROOT, Skipped, pack_frame, sanitizer_reports
 
 # The trace lines: the one place in Python that reads them (demos/common/trace.c
 # is the one place in C that writes them).
@@ -194,6 +194,15 @@ class Outcome:
     def calls(self) -> List[Call]:
         parsed = (parse_call(line, i) for i, line in enumerate(self.lines))
         return [c for c in parsed if c]
+
+    @property
+    def skipped(self) -> Optional[str]:
+        """Why the run could not show its lesson on this machine, if a program
+        said so (`fact | skipped = REASON`); None for a run that ran."""
+        for (_, name), value in self.facts.items():
+            if name == "skipped":
+                return str(value)
+        return None
 
     @property
     def facts(self):

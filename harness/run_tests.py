@@ -14,7 +14,8 @@ stress_* functions in harness/test_*.py: the full-size versions of the load
 tests, instead of all of the above.
 
 Tests run in parallel (each server takes a free port). The report counts
-each kind apart, then ends with one line 'N passed, N failed'; the exit
+each kind apart (a test that cannot run here is skipped, and says why),
+then ends with one line 'N passed, N failed'; the exit
 status is non-zero if anything failed. TESTS=substring runs only the tests
 whose name contains it; BIN_DIR=DIR tests the programs in DIR instead of
 bin/ (make sanitize); JOBS=N runs N at a time (default 4).
@@ -30,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import demolib
-from suite import BIN, HARNESS
+from suite import BIN, HARNESS, Skipped
 
 SUMMARY = re.compile(r"(\d+) passed, (\d+) failed")
 KINDS = ("unit cases", "demo runs", "--help checks", "end-to-end tests")
@@ -52,6 +53,8 @@ def unit_binary(path, stress):
 
 def demo_run(run_spec, extra):
     outcome = demolib.run_pair(run_spec, extra)
+    if outcome.skipped and not outcome.error and all(c == 0 for c in outcome.codes):
+        raise Skipped(outcome.skipped)
     problems = demolib.check(run_spec, outcome)
     if problems:
         raise Failed(demolib.report(run_spec, outcome, problems))
@@ -103,6 +106,8 @@ def run_one(test):
     try:
         counts = fn()
         return kind, name, True, "", time.monotonic() - start, counts
+    except Skipped as e:
+        return kind, name, None, str(e), time.monotonic() - start, None
     except Failed as e:
         return kind, name, False, str(e), time.monotonic() - start, None
     except Exception:  # an assertion or a crash in the test itself
@@ -112,7 +117,7 @@ def run_one(test):
 def main(argv):
     stress = "--stress" in argv
     tests = collect([a for a in argv if a != "--stress"], stress)
-    counts = {kind: [0, 0] for kind in KINDS}
+    counts = {kind: [0, 0, 0] for kind in KINDS}  # passed, failed, skipped
     jobs = int(os.environ.get("JOBS", "4"))
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -121,6 +126,10 @@ def main(argv):
                 counts[kind][0] += cases[0]
                 counts[kind][1] += cases[1]
                 print(f"ok   {name}: {cases[0]} cases ({seconds:.1f}s)", flush=True)
+                continue
+            if ok is None:
+                counts[kind][2] += 1
+                print(f"skip {name}: {detail}", flush=True)
                 continue
             counts[kind][0 if ok else 1] += 1
             print(f"{'ok  ' if ok else 'FAIL'} {name} ({seconds:.1f}s)", flush=True)
@@ -133,9 +142,9 @@ def main(argv):
         failed += 1
     print()
     for kind in KINDS:
-        p, f = counts[kind]
-        if p or f:
-            print(f"  {kind:<17} {p:4d} passed, {f} failed")
+        p, f, s = counts[kind]
+        if p or f or s:
+            print(f"  {kind:<17} {p:4d} passed, {f} failed" + (f", {s} skipped" if s else ""))
     print(f"  (in {time.monotonic() - start:.0f} s, {jobs} at a time)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

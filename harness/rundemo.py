@@ -51,6 +51,9 @@ def run_demo(demo, full: bool) -> int:
         if r.label:
             print(f"-- {r.label}")
         outcome = demolib.run_pair(r, extra, on_line=lambda l: print(paint(l, colour), flush=True))
+        if outcome.skipped and not outcome.error:
+            print(_("harness: skipped on this machine: {why}").format(why=outcome.skipped))
+            continue
         problems = demolib.check(r, outcome)
         if problems:
             failed += 1

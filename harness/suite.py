@@ -34,6 +34,12 @@ def pack_frame(body: bytes) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
+class Skipped(Exception):
+    """A test (or a demo run) that cannot run on this machine, and says why:
+    counted as skipped, never as passed. A demo program says so with the fact
+    line `SIDE | fact | skipped = REASON`."""
+
+
 def sanitizer_reports(text: str):
     """The sanitizer markers found in text (empty if none)."""
     return [marker for marker in SANITIZER_REPORTS if marker in text]
