@@ -18,6 +18,8 @@ int main(int argc, char **argv)
     struct trace t = demo_trace(1, &a);
     char cmd[1025];
 
+    t.wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
+
     for (;;) {
         size_t n = demo_recv(&t, conn, cmd, 1024);
         if (n == 0)

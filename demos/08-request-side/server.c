@@ -19,6 +19,8 @@ int main(int argc, char **argv)
     int conn = demo_accept(listener, 1);
     struct trace t = demo_trace(1, &a);
     char cmd[1025];
+
+    t.wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
     int commands = 0;
 
     /* The client writes "echo a" and "echo b" (12 bytes). A server still busy

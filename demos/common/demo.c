@@ -18,10 +18,13 @@
     "  --full         print every byte instead of abbreviating long data\n"              \
     "  --sync         the peer is this suite's program started with --sync too: a\n"    \
     "                 second connection makes every run the same (the harness uses it)\n" \
-    "  --live         wait for nothing: read when a naive program would (timing decides)"
+    "  --live         wait for nothing: read when a naive program would (timing decides)\n" \
+    "  --patience S   wait at most S seconds for anything (default: 10 for the peer,\n"   \
+    "                 600 for a person to start a client or type a command)"
 
 static const char *side = "client"; /* set once by demo_parse_args */
 static int sync_mode, live_mode;     /* --sync, --live */
+static int patience;                 /* --patience, in seconds (0: none) */
 
 const char *demo_side(void)
 {
@@ -36,6 +39,11 @@ int demo_sync_mode(void)
 int demo_live_mode(void)
 {
     return live_mode;
+}
+
+int demo_patience(int seconds)
+{
+    return patience > 0 && patience < seconds ? patience : seconds;
 }
 
 void demo_say(const char *fmt, ...)
@@ -127,7 +135,7 @@ static long number(const char *opt, const char *text, long lo, long hi)
 struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
                                  int flags, long default_pause_ms)
 {
-    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, 0};
+    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, 0, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
     for (int i = 1; i < argc; i++) {
@@ -146,6 +154,8 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
             a.host = val, i++;
         } else if (!strcmp(opt, "--port") && val) {
             a.port = (int)number(opt, val, 0, 65535), i++;
+        } else if (!strcmp(opt, "--patience") && val) {
+            a.patience_s = patience = (int)number(opt, val, 1, 86400), i++;
         } else if (!strcmp(opt, "--pause-ms") && val && (flags & DEMO_WANTS_PAUSE)) {
             a.pause_ms = number(opt, val, 0, 600000), i++;
         } else {
@@ -213,7 +223,7 @@ int demo_try_accept(int listen_fd, int conn, int seconds)
 
 int demo_accept(int listen_fd, int conn)
 {
-    int seconds = conn == 1 ? DEMO_WAIT_PERSON_S : DEMO_WAIT_S;
+    int seconds = demo_patience(conn == 1 ? DEMO_WAIT_PERSON_S : DEMO_WAIT_S);
     int fd = demo_try_accept(listen_fd, conn, seconds);
 
     if (fd < 0)
@@ -266,8 +276,8 @@ int demo_accept_sync(const struct demo_args *a, int listen_fd)
 
     if (!a->sync)
         return -1;
-    if (!demo_readable(listen_fd, DEMO_WAIT_PERSON_S))
-        demo_die("--sync: no client came within %d s", DEMO_WAIT_PERSON_S);
+    if (!demo_readable(listen_fd, demo_patience(DEMO_WAIT_PERSON_S)))
+        demo_die("--sync: no client came within %d s", demo_patience(DEMO_WAIT_PERSON_S));
     if ((fd = net_accept(err, listen_fd, NULL, 0)) < 0)
         demo_die("%s", err);
     if (send(fd, "R", 1, NET_SEND_FLAGS) != 1)

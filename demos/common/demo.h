@@ -59,6 +59,7 @@ struct demo_args {
     int live;         /* --live */
     int rcvbuf;       /* server: SO_RCVBUF of the listening socket, set before
                        * any client can connect (0: the system's default) */
+    int patience_s;   /* --patience: no wait longer than this (0: the defaults) */
 };
 
 #define DEMO_WANTS_PAUSE 1 /* flag for demo_parse_args: accept --pause-ms */
@@ -126,6 +127,9 @@ int demo_try_accept(int listen_fd, int conn, int seconds);
 
 #define DEMO_WAIT_S 10          /* the longest any demo waits for its peer */
 #define DEMO_WAIT_PERSON_S 600  /* ... or for a person: a client started, a command typed */
+
+/* demo_patience - seconds, or less if --patience asks for shorter waits. */
+int demo_patience(int seconds);
 
 /* demo_connect - connect to the server; prints a line naming the connection. */
 int demo_connect(const struct demo_args *a, int conn);

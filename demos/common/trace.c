@@ -118,10 +118,10 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
 {
     ssize_t n;
-    if (!demo_readable(fd, t->wait_s))
+    if (!demo_readable(fd, demo_patience(t->wait_s)))
         demo_die("nothing came on conn %d for %d s (recv #%d, after %ld bytes): is the "
-                 "peer waiting for us, or speaking another protocol?", t->conn, t->wait_s,
-                 t->recvs + 1, t->rcvd);
+                 "peer waiting for us, or speaking another protocol?", t->conn,
+                 demo_patience(t->wait_s), t->recvs + 1, t->rcvd);
     do
         n = recv(fd, buf, cap, 0);
     while (n < 0 && errno == EINTR);
@@ -199,7 +199,7 @@ size_t demo_queued(int fd)
 
 size_t demo_wait_queued(int fd, size_t n)
 {
-    int limit_ms = demo_sync_mode() ? DEMO_WAIT_S * 1000 : DEMO_SOFT_WAIT_MS;
+    int limit_ms = demo_patience(demo_sync_mode() ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000) * 1000;
     size_t queued;
 
     if (demo_live_mode())
@@ -207,10 +207,10 @@ size_t demo_wait_queued(int fd, size_t n)
     demo_say("[sync] waiting until %zu bytes wait in the receive buffer (FIONREAD)", n);
     for (int ms = 0; (queued = demo_queued(fd)) < n; ms++) {
         if (ms >= limit_ms && demo_sync_mode())
-            demo_die("only %zu of %zu bytes arrived in %d s", queued, n, DEMO_WAIT_S);
+            demo_die("only %zu of %zu bytes arrived in %d s", queued, n, limit_ms / 1000);
         if (ms >= limit_ms) {
             demo_say("[sync] only %zu of %zu bytes came within %d s: reading what is there",
-                     queued, n, DEMO_SOFT_WAIT_MS / 1000);
+                     queued, n, limit_ms / 1000);
             return queued;
         }
         demo_pause_ms(1); /* poll again: the condition, not the sleep, ends the wait */
