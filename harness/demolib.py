@@ -141,11 +141,13 @@ class Run:
     ignore: tuple = ()          # ops not checked one by one (their count depends on timing)
     server_stays: bool = False  # a real server: stop it with SIGTERM once the client is done
     rules: List[Rule] = field(default_factory=list)
+    server_args: List[str] = field(default_factory=list)  # for the server only
 
 
-def run(server, client, calls=(), args=(), label="", ignore=(), server_stays=False, rules=()):
+def run(server, client, calls=(), args=(), label="", ignore=(), server_stays=False, rules=(),
+        server_args=()):
     return Run(server, client, list(calls), list(args), label, tuple(ignore), server_stays,
-               list(rules))
+               list(rules), list(server_args))
 
 
 @dataclass
@@ -157,6 +159,7 @@ class Demo:
     path: Path
     lesson: str      # the one sentence a class should take away
     live: Optional[dict] = None  # LIVE in expect.py: {"server": [args], "client": [args]}
+    compare: List[str] = field(default_factory=list)  # COMPARE: facts shown run by run
 
     def programs(self) -> List[str]:
         """The programs its runs start, each once, in order (for `make demo-N`)."""
@@ -173,7 +176,7 @@ def load_demo(number: int) -> Demo:
     names = {"__name__": f"expect_{folder.name.replace('-', '_')}", "__file__": str(path)}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
     return Demo(number, folder.name, names["TITLE"], names["RUNS"], path,
-                names.get("LESSON", names["TITLE"]), names.get("LIVE"))
+                names.get("LESSON", names["TITLE"]), names.get("LIVE"), names.get("COMPARE", []))
 
 
 def all_demos() -> List[Demo]:
@@ -270,7 +273,8 @@ class PairRun:
         # --full and the like are for demo programs, not bin/rsh-server
         flags = self.extra if program[:2].isdigit() else []
         side = "server" if port == "0" else "client"
-        return [str(BIN / program), "--port", port, *self.spec.args, *flags,
+        mine = self.spec.server_args if side == "server" else []
+        return [str(BIN / program), "--port", port, *self.spec.args, *mine, *flags,
                 *self.side_args.get(side, [])]
 
     def start(self, cmd):

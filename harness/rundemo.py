@@ -45,7 +45,7 @@ def run_demo(demo, full: bool) -> int:
     colour = use_colour()
     extra = ["--full"] if full else []
     print(f"== demo {demo.number}: {demo.title}")
-    failed = 0
+    failed, compared = 0, []
     for r in demo.runs:
         print()
         if r.label:
@@ -59,7 +59,12 @@ def run_demo(demo, full: bool) -> int:
             failed += 1
             print()
             print(demolib.report(r, outcome, problems, limit=0), file=sys.stderr)
+        compared.append((r.label.split(":")[0], outcome.facts))
     print()
+    for name in demo.compare:  # e.g. demo 5's median time per command, run by run
+        shown = [f"{label} {facts[(side, n)]}" for label, facts in compared
+                 for (side, n) in facts if n == name]
+        print(f"{name}: " + " | ".join(shown))
     where = demo.path.relative_to(demolib.ROOT)
     if failed:
         print(_("harness: demo {n} did NOT do what {where} expects (see above)").format(

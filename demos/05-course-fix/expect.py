@@ -6,16 +6,31 @@ from demolib import run, send, recv, message, frame, rule
 TITLE = "the course's own fix, ported faithfully: Nagle delays, and a loop that stops early"
 LESSON = ("The course's own header fix still fails: three sends wait on delayed ACKs, and "
           "its loop counts bytes wrongly and stops early.")
+COMPARE = ["median_ms"]  # rundemo prints the medians of both runs side by side
 
 SHORT = b"echo out; echo err >&2"  # 8 bytes of answer: "out\n" on stdout, "err\n" on stderr
 LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "
                 b"printf \"line %03d of a long output\\n\", i }'")
 LONG = b"".join(b"line %03d of a long output\n" % i for i in range(1, 101))  # 2600 bytes
+COMMAND_4000 = b"awk 'BEGIN { for (i = 1; i <= 160; i++) printf \"%024d\\n\", i }'"
+DATA_4000 = b"".join(b"%024d\n" % i for i in range(1, 161))  # 4000 bytes
+assert len(LONG) == 2600 and len(DATA_4000) == 4000
 
 
 def native(n):
     """struct.pack('i', n), as the course packs its header: this machine's byte order."""
     return struct.pack("i", n)
+
+
+def notes_loop_reads(total):
+    """How many bytes the notes' loop reads of an answer of `total` bytes when
+    every recv(1024) returns all it can: after k recvs it holds 1024*k bytes,
+    but recv_size += len(recv_data) has added 1024*(1+2+...+k) = 512*k*(k+1),
+    and the loop ends at the first k where that reaches total."""
+    k = 1
+    while 512 * k * (k + 1) < total:
+        k += 1
+    return min(total, 1024 * k)
 
 
 broken = []
@@ -34,6 +49,14 @@ broken += [
     recv("client", 10, LONG[2048:2052]),  # the next "header" is old output
     send("server", 12, native(3)), send("server", 13, b"hi\n"),
     recv("server", 6, b""),
+    # conn 2: 20 commands, timed, not traced. conn 3: a second size.
+    send("client", 1, COMMAND_4000, conn=3), recv("server", 1, COMMAND_4000, conn=3),
+    send("server", 1, native(4000), conn=3), send("server", 2, DATA_4000, conn=3),
+    recv("client", 1, native(4000), conn=3),
+    recv("client", 2, DATA_4000[:1024], conn=3),      # recv_size 1024
+    recv("client", 3, DATA_4000[1024:2048], conn=3),  # recv_size 3072
+    recv("client", 4, DATA_4000[2048:3072], conn=3),  # recv_size 6144 >= 4000: loop ends
+    recv("server", 2, b"", conn=3),
 ]
 
 fixed = []
@@ -54,18 +77,34 @@ fixed += [
     recv("client", 11, frame(b"hi\n")[:4]), recv("client", 12, b"hi\n"),
     message("client", 5, b"hi\n"),
     recv("server", 6, b""),
+    send("client", 1, COMMAND_4000, conn=3), recv("server", 1, COMMAND_4000, conn=3),
+    send("server", 1, frame(DATA_4000), conn=3),
+    recv("client", 1, frame(DATA_4000)[:4], conn=3),
+    recv("client", 2, DATA_4000[:1024], conn=3), recv("client", 3, DATA_4000[1024:2048], conn=3),
+    recv("client", 4, DATA_4000[2048:3072], conn=3), recv("client", 5, DATA_4000[3072:], conn=3),
+    message("client", 1, DATA_4000, conn=3),
+    recv("server", 2, b"", conn=3),
 ]
 
 RUNS = [
     run("05-course-fix-server", "05-course-fix-client", label="broken: the notes' fix", calls=broken,
         rules=[
-            rule("the loop left 552 bytes of the 2600-byte answer unread",
-                 lambda o: o.fact("client", "bytes_left_unread") == 552),
+            rule("the loop read 2048 of the 2600 bytes: what recv_size += len(recv_data) allows",
+                 lambda o: o.fact("client", "bytes_left_unread") == 2600 - notes_loop_reads(2600)
+                 == 552),
+            rule("the loop read 3072 of the 4000 bytes: the same law, a second size",
+                 lambda o: o.fact("client", "bytes_left_unread_4000")
+                 == 4000 - notes_loop_reads(4000) == 928),
             rule("the next header decodes as the int in bytes 2048..2051 of the old answer",
                  lambda o: o.fact("client", "garbage_length") == struct.unpack("i", LONG[2048:2052])[0]),
             rule("struct.pack('i', 8) reads as another number in the other byte order",
                  lambda o: o.fact("client", "header_in_other_byte_order") not in (8, None)),
+            rule("a median time per command was measured (20 commands; shown, never judged)",
+                 lambda o: o.fact("client", "median_ms") > 0),
         ]),
     run("05-course-fix-fixed-server", "05-course-fix-fixed-client", label="fixed: one send, a correct loop",
-        calls=fixed),
+        calls=fixed, rules=[
+            rule("a median time per command was measured (20 commands; shown, never judged)",
+                 lambda o: o.fact("client", "median_ms") > 0),
+        ]),
 ]

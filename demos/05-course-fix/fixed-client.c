@@ -8,14 +8,13 @@
  */
 #include "demo.h"
 #include "frame.h"
+#include "timing.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define USAGE "usage: 05-course-fix-fixed-client --port N [--host ADDR] [--full]"
+#define USAGE "usage: 05-course-fix-fixed-client --port N [--host ADDR] [--full] [--sync]"
 
-static const char *commands[] = {"echo out; echo err >&2", "echo out; echo err >&2",
-                                  "echo out; echo err >&2", DEMO_LONG_COMMAND, "echo hi"};
 
 /* recv_exactly - recv until n bytes are in (each recv may return fewer). */
 static void recv_exactly(struct trace *t, int conn, unsigned char *buf, size_t n)
@@ -50,31 +49,43 @@ static void refuse_header(const unsigned char *header, size_t limit)
     demo_die("not an answer header: %s (this client expects struct.pack('!I', n))", why);
 }
 
+/* ask - one command: its header, then exactly that many bytes, one whole message. */
+static void ask(struct trace *t, int conn, const char *command)
+{
+    static unsigned char answer[1 << 20];
+    unsigned char header[FRAME_HEADER_SIZE];
+
+    demo_send(t, conn, command, strlen(command));
+    recv_exactly(t, conn, header, sizeof header);
+    uint32_t total_size = frame_get_length(header); /* struct.unpack('!I', header)[0] */
+    if (total_size > sizeof answer)
+        refuse_header(header, sizeof answer);
+    demo_wait_queued(conn, total_size); /* the same conditions as the broken client */
+    recv_exactly(t, conn, answer, total_size);
+    demo_message(t, answer, total_size);
+}
+
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);
-    static unsigned char answer[1 << 20];
 
-    for (int i = 0; i < 5; i++) {
-        double start = demo_now_ms();
-        demo_send(&t, conn, commands[i], strlen(commands[i]));
+    for (int i = 0; i < 3; i++)
+        ask(&t, conn, SHORT_COMMAND);
+    ask(&t, conn, DEMO_LONG_COMMAND); /* 2600 bytes, whole */
+    ask(&t, conn, "echo hi");         /* and the next answer is its own */
+    demo_close(conn);
 
-        unsigned char header[FRAME_HEADER_SIZE];
-        recv_exactly(&t, conn, header, sizeof header);
-        uint32_t total_size = frame_get_length(header); /* struct.unpack('!I', header)[0] */
-        if (total_size > sizeof answer)
-            refuse_header(header, sizeof answer);
-        demo_wait_queued(conn, total_size); /* the same conditions as the broken client */
-        recv_exactly(&t, conn, answer, total_size);
+    conn = demo_connect(&a, 2);       /* the same short command, timed */
+    median_ms(conn, frame_get_length);
+    demo_close(conn);
 
-        demo_message(&t, answer, total_size);
-        char name[32];
-        snprintf(name, sizeof name, "command_%d_ms", i + 1);
-        demo_fact(name, "%.2f", demo_now_ms() - start); /* shown, never asserted */
-    }
-    demo_say("Every answer complete, each its own; compare the times per command "
-             "with the three-send server above.");
+    conn = demo_connect(&a, 3);       /* 4000 bytes, whole */
+    t = demo_trace(3, &a);
+    ask(&t, conn, COMMAND_4000);
+    demo_close(conn);
+    demo_say("Every answer complete, each its own; compare the median time per command "
+             "with the three-send server's above.");
     return 0;
 }

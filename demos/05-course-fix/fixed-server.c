@@ -3,32 +3,51 @@
  * big-endian) sent together with stdout and stderr in one system call.
  */
 #include "demo.h"
+#include "timing.h"
 #include "shell.h"
 
 #include <stdlib.h>
 
-#define USAGE "usage: 05-course-fix-fixed-server [--host ADDR] [--port N] [--full]\n" \
+#define USAGE "usage: 05-course-fix-fixed-server [--host ADDR] [--port N] [--full] [--sync]\n" \
               "  runs every command it receives with /bin/sh -c: keep it on 127.0.0.1"
+
+static void serve(struct trace *t, int conn);
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace(1, &a);
+
+    for (int n = 1; conn >= 0; n++) { /* one client after another, as server.c */
+        struct trace t = demo_trace(n, &a);
+        t.quiet = n == 2; /* the client times its commands on conn 2: no lines */
+        serve(&t, conn);
+        if (t.quiet)
+            demo_say("conn 2: %d commands answered the same way (not traced: the client "
+                     "timed them)", t.recvs - 1);
+        close(conn);
+        /* our client makes CONNECTIONS; anyone else's, as many as it likes */
+        conn = a.sync && n == CONNECTIONS ? -1
+             : demo_try_accept(listener, n + 1, a.sync ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000);
+    }
+    return 0;
+}
+
+/* serve - server.c's loop, each answer one frame: header and body in one call. */
+static void serve(struct trace *t, int conn)
+{
     char cmd[1025];
 
-    t.wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
-
+    t->wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
     for (;;) {
-        size_t n = demo_recv(&t, conn, cmd, 1024);
+        size_t n = demo_recv(t, conn, cmd, 1024);
         if (n == 0)
-            break;
+            return;
         cmd[n] = '\0';
         size_t len;
         char *out = demo_run_shell(cmd, &len, NULL); /* stdout, then stderr */
-        demo_send_frame(&t, conn, out, len); /* header + body: one sendmsg, nothing for Nagle to hold */
+        demo_send_frame(t, conn, out, len); /* header + body: one sendmsg, nothing for Nagle to hold */
         free(out);
     }
-    return 0;
 }

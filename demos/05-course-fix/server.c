@@ -4,6 +4,7 @@
  * then stdout, then stderr: three sends.
  */
 #include "demo.h"
+#include "timing.h"
 #include "shell.h"
 
 #include <stdint.h>
@@ -14,7 +15,7 @@
 #include <linux/sockios.h> /* SIOCOUTQNSD */
 #endif
 
-#define USAGE "usage: 05-course-fix-server [--host ADDR] [--port N] [--full]\n" \
+#define USAGE "usage: 05-course-fix-server [--host ADDR] [--port N] [--full] [--sync]\n" \
               "  runs every command it receives with /bin/sh -c: keep it on 127.0.0.1"
 
 /* unsent - bytes the kernel holds in the send queue, not yet sent (Linux). */
@@ -29,20 +30,40 @@ static long unsent(int fd)
 #endif
 }
 
+static void serve(struct trace *t, int conn);
+
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
-    struct trace t = demo_trace(1, &a);
+
+    /* one client after another, as the notes' server does (while True: accept) */
+    for (int n = 1; conn >= 0; n++) {
+        struct trace t = demo_trace(n, &a);
+        t.quiet = n == 2; /* the client times its commands on conn 2: no lines */
+        serve(&t, conn);
+        if (t.quiet)
+            demo_say("conn 2: %d commands answered the same way (not traced: the client "
+                     "timed them)", t.recvs - 1);
+        close(conn);
+        /* our client makes CONNECTIONS; anyone else's, as many as it likes */
+        conn = a.sync && n == CONNECTIONS ? -1
+             : demo_try_accept(listener, n + 1, a.sync ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000);
+    }
+    return 0;
+}
+
+/* serve - the notes' command loop, until the client closes. */
+static void serve(struct trace *t, int conn)
+{
     char cmd[1025];
 
-    t.wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
-
+    t->wait_s = DEMO_WAIT_PERSON_S; /* in class, a person types the next command */
     for (;;) {
-        size_t n = demo_recv(&t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
+        size_t n = demo_recv(t, conn, cmd, 1024); /* cmd = conn.recv(1024) */
         if (n == 0)
-            break;
+            return;
         cmd[n] = '\0';
         size_t len, out_len;
         char *out = demo_run_shell(cmd, &len, &out_len);
@@ -50,13 +71,13 @@ int main(int argc, char **argv)
         int32_t total = (int32_t)len;
         char header[4];
         memcpy(header, &total, 4); /* struct.pack('i', total): this machine's byte order */
-        demo_send(&t, conn, header, 4);               /* conn.send(header) */
-        demo_send(&t, conn, out, out_len);            /* conn.send(stdout) */
+        demo_send(t, conn, header, 4);                /* conn.send(header) */
+        demo_send(t, conn, out, out_len);             /* conn.send(stdout) */
         /* Did stdout leave, or is Nagle holding it until the header is ACKed? */
-        demo_fact("unsent_after_stdout_send", "%ld", unsent(conn));
+        if (!t->quiet)
+            demo_fact("unsent_after_stdout_send", "%ld", unsent(conn));
         if (len > out_len)                            /* (send(b"") sends nothing) */
-            demo_send(&t, conn, out + out_len, len - out_len); /* conn.send(stderr) */
+            demo_send(t, conn, out + out_len, len - out_len); /* conn.send(stderr) */
         free(out);
     }
-    return 0;
 }

@@ -4,6 +4,7 @@
 from demolib import run, send, message, frame, rule
 
 TITLE = "one send, many recvs (拆包): 1 MiB sent at once comes out in pieces"
+COMPARE = ["rcvbuf", "recvs"]  # rundemo prints both runs' buffer and recv count side by side
 LESSON = ("One send can take many recvs, however big the buffer: recv returns what has "
           "arrived, not what was sent.")
 
@@ -59,5 +60,20 @@ RUNS = [
                  lambda o: in_order(o, FRAME)),
             rule("exactly one message was delivered",
                  lambda o: o.count("server", "message") == 1),
+        ]),
+    run("06-one-send-server", "06-one-send-client", label="broken, with the system's own buffer",
+        server_args=["--rcvbuf", "0"], ignore=["recv"], calls=[
+            send("client", 1, DATA),
+        ], rules=[
+            # no rule on how many recvs: with a buffer that grows, it may be one
+            rule("every recv asked for 1048576 bytes and returned at most that",
+                 lambda o: all(c.asked == SIZE and c.count <= SIZE
+                               for c in o.calls("server", "recv"))),
+            rule("the recvs returned the sent bytes, in order, all of them",
+                 lambda o: in_order(o, DATA) and o.fact("server", "bytes") == SIZE),
+            rule("the server's summary facts match its recv lines",
+                 lambda o: o.fact("server", "recvs") == len(pieces(o))),
+            rule("the system's buffer is bigger than the 32 KiB the first run asked for",
+                 lambda o: o.fact("server", "rcvbuf") > 65536),
         ]),
 ]

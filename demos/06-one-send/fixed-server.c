@@ -13,13 +13,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define USAGE "usage: 06-one-send-fixed-server [--host ADDR] [--port N] [--full] [--sync]"
+#define USAGE "usage: 06-one-send-fixed-server [--host ADDR] [--port N] [--full] [--sync] [--rcvbuf BYTES]\n" \
+              "  --rcvbuf BYTES  receive buffer to ask for (default 32768; 0: the system's own)"
 #define MAX_BODY SIZE /* refuse longer frames before allocating for them */
 
 int main(int argc, char **argv)
 {
-    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
-    a.rcvbuf = RCVBUF; /* the same small receive buffer as server.c */
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, DEMO_WANTS_RCVBUF, 0);
+    if (a.rcvbuf < 0) /* not given: the small buffer of the lesson */
+        a.rcvbuf = RCVBUF; /* the same small receive buffer as server.c */
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);

@@ -135,7 +135,7 @@ static long number(const char *opt, const char *text, long lo, long hi)
 struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
                                  int flags, long default_pause_ms)
 {
-    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, 0, 0};
+    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, -1, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
     for (int i = 1; i < argc; i++) {
@@ -156,6 +156,8 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
             a.port = (int)number(opt, val, 0, 65535), i++;
         } else if (!strcmp(opt, "--patience") && val) {
             a.patience_s = patience = (int)number(opt, val, 1, 86400), i++;
+        } else if (!strcmp(opt, "--rcvbuf") && val && (flags & DEMO_WANTS_RCVBUF)) {
+            a.rcvbuf = (int)number(opt, val, 0, 1 << 30), i++;
         } else if (!strcmp(opt, "--pause-ms") && val && (flags & DEMO_WANTS_PAUSE)) {
             a.pause_ms = number(opt, val, 0, 600000), i++;
         } else {

@@ -58,15 +58,16 @@ struct demo_args {
     int sync;         /* --sync */
     int live;         /* --live */
     int rcvbuf;       /* server: SO_RCVBUF of the listening socket, set before
-                       * any client can connect (0: the system's default) */
+                       * any client can connect (0 or less: the system's own) */
     int patience_s;   /* --patience: no wait longer than this (0: the defaults) */
 };
 
-#define DEMO_WANTS_PAUSE 1 /* flag for demo_parse_args: accept --pause-ms */
+#define DEMO_WANTS_PAUSE 1  /* flag for demo_parse_args: accept --pause-ms */
+#define DEMO_WANTS_RCVBUF 2 /* ... and --rcvbuf BYTES (0: the system's own buffer) */
 
 /*
  * demo_parse_args - parse --host, --port, --full (and --pause-ms when flags
- * has DEMO_WANTS_PAUSE). --help prints usage and exits 0; a bad option
+ * has DEMO_WANTS_PAUSE, --rcvbuf when it has DEMO_WANTS_RCVBUF). --help prints usage and exits 0; a bad option
  * prints usage and exits 2. A client without --port exits with a hint.
  * It also notes, once, which side this program is: a program whose name
  * ends in "server" is the server, any other the client.
@@ -167,6 +168,8 @@ struct trace {
     int wait_s;       /* the longest a recv waits for bytes (DEMO_WAIT_S; a
                        * server that waits for a person's next command: more) */
     int full;         /* print every byte */
+    int quiet;        /* print no lines for this connection (a demo that times
+                       * many calls says so in one line instead) */
     int sends, recvs; /* how many calls so far */
     int messages;     /* how many whole messages delivered */
     long sent, rcvd;  /* stream offsets: bytes sent and received so far */

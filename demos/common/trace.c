@@ -18,7 +18,7 @@
 #define ABBREV_TAIL 16 /* ... and last 16 bytes */
 struct trace demo_trace(int conn, const struct demo_args *a)
 {
-    struct trace t = {conn, DEMO_WAIT_S, a->full, 0, 0, 0, 0, 0};
+    struct trace t = {conn, DEMO_WAIT_S, a->full, 0, 0, 0, 0, 0, 0};
     return t;
 }
 
@@ -75,6 +75,8 @@ const char *demo_escape(const void *buf, size_t n, int full)
 static void print_line(const struct trace *t, const char *op, int num, long at,
                        const void *buf, size_t n, size_t asked)
 {
+    if (t->quiet)
+        return;
     printf("%s | %s #%d | conn %d", demo_side(), op, num, t->conn);
     if (at >= 0)
         printf(" | at %ld", at);
