@@ -40,6 +40,14 @@ def incremental(data_pieces, codec):
     return "".join(d.decode(p) for p in data_pieces) + d.decode(b"", final=True)
 
 
+def utf8_fails_on(data_pieces):
+    try:
+        incremental(data_pieces, "utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True
+
+
 def each_recv_fails(o):
     return all(python_bad_at(p, CODECS[conn][0]) is not None
                for conn in (1, 2) for p in pieces(o, conn))
@@ -82,9 +90,12 @@ RUNS = [
              "(， and 界 lost) and 你好，澜 of the GBK text (世界 lost, 澜 never sent)",
              lambda o: "".join(p.decode("utf-8", "ignore") for p in pieces(o, 1)) == "你好世"
              and "".join(p.decode("gbk", "ignore") for p in pieces(o, 2)) == "你好，澜"),
-        rule("an incremental decoder, fed recv by recv, gets 你好，世界 back in both encodings",
+        rule("an incremental decoder for the text's own encoding, fed recv by recv, gets "
+             "你好，世界 back (utf-8 on conn 1, gbk on conn 2)",
              lambda o: incremental(pieces(o, 1), "utf-8") == TEXT
              and incremental(pieces(o, 2), "gbk") == TEXT),
+        rule("the UTF-8 decoder, fed the GBK recvs, fails: no decoder fixes the wrong encoding",
+             lambda o: utf8_fails_on(pieces(o, 2))),
         rule("the server's valid/invalid facts and break positions match Python's codecs",
              all_recvs_agree),
         rule("joined, the recvs are the whole text and decode to 你好，世界 in both encodings",
