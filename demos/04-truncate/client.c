@@ -35,8 +35,10 @@ int main(int argc, char **argv)
         demo_say("answer to %s begins %s; %zu more bytes wait unread",
                  demo_escape(commands[i], strlen(commands[i]), 0),
                  demo_escape(answer, n < 20 ? n : 20, 1), queued);
-        if (i == 0)
+        if (i == 0) {
             left_over = queued;
+            demo_fact("unread_after_answer_1", "%zu", queued); /* 2600 - 1024 here */
+        }
     }
     if (a.live) /* read the rest, to see how the stream was cut this time */
         read_the_rest(&t, conn);

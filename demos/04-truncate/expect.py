@@ -1,5 +1,5 @@
 # Demo 4, truncate: what the harness checks (every send and recv, in order).
-from demolib import run, send, recv, message, frame
+from demolib import run, send, recv, message, frame, rule
 
 TITLE = "truncate: the SSH client's recv(1024) cuts a long answer; the next answer is its rest"
 LESSON = ("recv(1024) cannot know how long an answer is: the rest of a long one comes out "
@@ -25,6 +25,10 @@ RUNS = [
         send("server", 3, b"world\n"),
         recv("client", 3, LONG[2048:] + b"hello\n" + b"world\n"),
         recv("server", 4, b""),               # the client closed
+    ], rules=[
+        rule("after recv(1024) of the 2600-byte answer, 2600 - 1024 = 1576 bytes wait unread "
+             "(the notes' '1082' for a 2826-byte answer should be 1802)",
+             lambda o: o.fact("client", "unread_after_answer_1") == len(LONG) - 1024 == 1576),
     ]),
     # The fixed client reads with the same recv(1024); how many recvs the long
     # answer takes depends on timing, so recvs are not checked one by one here.
