@@ -11,6 +11,7 @@ int main(int argc, char **argv)
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
     struct trace t = demo_trace(1, &a);
+    demo_expect_frames(&t); /* recv lines say where the headers are */
     struct frame_reader reader;
     char buf[1024];
 

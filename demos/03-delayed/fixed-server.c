@@ -27,6 +27,7 @@ int main(int argc, char **argv)
     /* conn 1: a reader that keeps up */
     int conn = demo_accept(listener, 1);
     struct trace t1 = demo_trace(1, &a);
+    demo_expect_frames(&t1); /* recv lines say where the headers are */
     receive(&t1, &r1, conn);
     demo_sync_post(sync, "read the first send");
     while (receive(&t1, &r1, conn) > 0) /* the rest, until the client closes */
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
     /* conn 2: a reader slower than the pause */
     conn = demo_try_accept(listener, 2, a.sync ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000);
     struct trace t2 = demo_trace(2, &a);
+    demo_expect_frames(&t2); /* recv lines say where the headers are */
     if (conn >= 0) {
         demo_wait_queued(conn, 2 * FRAME_HEADER_SIZE + DEMO_WORDS_SIZE);
         receive(&t2, &r2, conn);

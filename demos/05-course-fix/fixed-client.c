@@ -70,6 +70,7 @@ int main(int argc, char **argv)
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);
+    demo_expect_frames(&t); /* the answers are frames: recv lines say where the headers are */
 
     for (int i = 0; i < 3; i++)
         ask(&t, conn, SHORT_COMMAND);
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 
     conn = demo_connect(&a, 3);       /* 4000 bytes, whole */
     t = demo_trace(3, &a);
+    demo_expect_frames(&t);
     ask(&t, conn, COMMAND_4000);
     demo_close(conn);
     demo_say("Every answer complete, each its own; compare the median time per command "

@@ -27,6 +27,7 @@ int main(int argc, char **argv)
     int conn = demo_accept(listener, 1);
     demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
     struct trace t = demo_trace(1, &a);
+    demo_expect_frames(&t); /* recv lines say where the headers are */
 
     struct frame_reader reader;
     const unsigned char *body;

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
         const struct encoding *e = &encodings[c];
         int conn = demo_accept(listener, c + 1);
         struct trace t = demo_trace(c + 1, &a);
+        demo_expect_frames(&t); /* recv lines say where the headers are */
         struct frame_reader reader;
         const unsigned char *body;
         uint32_t len;

@@ -173,9 +173,22 @@ struct trace {
     int sends, recvs; /* how many calls so far */
     int messages;     /* how many whole messages delivered */
     long sent, rcvd;  /* stream offsets: bytes sent and received so far */
+    int frames_in;    /* the bytes that come in are frames: recv lines note their headers */
+    long next_header; /* frames_in: where in the stream the next header starts */
+    unsigned char header[4]; /* frames_in: the bytes of a header a recv cut, so far */
+    int header_have;
 };
 
 struct trace demo_trace(int conn, const struct demo_args *a);
+
+/*
+ * demo_expect_frames - what comes in on this connection is frames: from now
+ * on each recv line says where their headers are and what lengths they hold,
+ * after the bytes:  "\x00\x00\x00\x05hello" [len 5]
+ * (a recv that ends inside a header says "header 1/4 ...", the next one
+ * "... header: len 5").
+ */
+void demo_expect_frames(struct trace *t);
 
 /* demo_send - print a send line, then send all n bytes (one send() call
  * unless the kernel takes fewer bytes, which is reported). */

@@ -18,8 +18,72 @@
 #define ABBREV_TAIL 16 /* ... and last 16 bytes */
 struct trace demo_trace(int conn, const struct demo_args *a)
 {
-    struct trace t = {conn, DEMO_WAIT_S, a->full, 0, 0, 0, 0, 0, 0};
+    struct trace t = {conn, DEMO_WAIT_S, a->full, 0, 0, 0, 0, 0, 0, 0, 0, {0}, 0};
     return t;
+}
+
+void demo_expect_frames(struct trace *t)
+{
+    t->frames_in = 1;
+    t->next_header = t->rcvd;
+    t->header_have = 0;
+}
+
+/* add_note - append one item to a line's note: "len 5", "header 1/4 ...". */
+static void add_note(char *note, size_t cap, const char *fmt, unsigned long value)
+{
+    size_t used = strlen(note);
+    if (used + 40 > cap)
+        return; /* a very long note: the bytes line shows the rest */
+    snprintf(note + used, cap - used, "%s", used ? ", " : "");
+    used = strlen(note);
+    snprintf(note + used, cap - used, fmt, value);
+}
+
+/* flush_group - "len 5" for one header, "len 65537 x3" for three alike in a row. */
+static void flush_group(char *note, size_t cap, unsigned long len, unsigned long count)
+{
+    if (count == 1)
+        add_note(note, cap, "len %lu", len);
+    else if (count > 1) {
+        add_note(note, cap, "len %lu", len);
+        size_t used = strlen(note);
+        snprintf(note + used, cap - used, " x%lu", count);
+    }
+}
+
+/* note_frames - where this recv's bytes (stream offsets at .. at + n) hold
+ * frame headers, and the lengths they say; the partial header of a cut is
+ * kept for the next recv. */
+static void note_frames(struct trace *t, const unsigned char *p, size_t n, char *note, size_t cap)
+{
+    long at = t->rcvd, end = t->rcvd + (long)n;
+    unsigned long count = 0, last = 0;
+
+    note[0] = '\0';
+    while (t->next_header < end) {
+        int began = t->header_have > 0; /* a recv before this one cut the header */
+        while (t->header_have < FRAME_HEADER_SIZE && t->next_header + t->header_have < end) {
+            t->header[t->header_have] = p[t->next_header + t->header_have - at];
+            t->header_have++;
+        }
+        if (t->header_have < FRAME_HEADER_SIZE)
+            break; /* the rest of the header comes with a later recv */
+        unsigned long len = frame_get_length(t->header);
+        if (began)
+            add_note(note, cap, "... header: len %lu", len);
+        else if (count > 0 && len == last)
+            count++;
+        else {
+            flush_group(note, cap, last, count);
+            count = 1, last = len;
+        }
+        t->next_header += FRAME_HEADER_SIZE + (long)len;
+        t->header_have = 0;
+    }
+    flush_group(note, cap, last, count);
+    if (t->header_have > 0 && t->next_header < end)
+        add_note(note, cap, "header %lu/4 ...", (unsigned long)t->header_have);
 }
 
 /* escape_byte - one byte as C would write it in a string literal. */
@@ -73,7 +137,7 @@ const char *demo_escape(const void *buf, size_t n, int full)
  * asked 0 leaves out the size asked for (only recv has one).
  */
 static void print_line(const struct trace *t, const char *op, int num, long at,
-                       const void *buf, size_t n, size_t asked)
+                       const void *buf, size_t n, size_t asked, const char *note)
 {
     if (t->quiet)
         return;
@@ -81,6 +145,8 @@ static void print_line(const struct trace *t, const char *op, int num, long at,
     if (at >= 0)
         printf(" | at %ld", at);
     printf(" | %zu bytes | %s", n, n || at < 0 ? demo_escape(buf, n, t->full) : "EOF");
+    if (note && *note)
+        printf(" [%s]", note);
     if (asked)
         printf(" | asked %zu", asked);
     putchar('\n');
@@ -101,7 +167,7 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     t->sends++;
-    print_line(t, "send", t->sends, t->sent, buf, n, 0);
+    print_line(t, "send", t->sends, t->sent, buf, n, 0, NULL);
     while (n > 0) {
         ssize_t k = send(fd, p, n, NET_SEND_FLAGS);
         if (k < 0 && errno == EINTR)
@@ -132,7 +198,10 @@ size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
     if (n < 0)
         demo_die("recv: %s", strerror(errno));
     t->recvs++;
-    print_line(t, "recv", t->recvs, t->rcvd, buf, (size_t)n, cap);
+    char note[160] = "";
+    if (t->frames_in)
+        note_frames(t, buf, (size_t)n, note, sizeof note);
+    print_line(t, "recv", t->recvs, t->rcvd, buf, (size_t)n, cap, note);
     t->rcvd += n;
     return (size_t)n;
 }
@@ -145,7 +214,9 @@ void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
     frame_put_length(wire, (uint32_t)n);
     memcpy(wire + FRAME_HEADER_SIZE, body, n);
     t->sends++;
-    print_line(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0);
+    char note[32];
+    snprintf(note, sizeof note, "len %zu", n);
+    print_line(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0, note);
     free(wire);
     if (send_frame(fd, body, n) != FRAME_OK)
         demo_die("send_frame: %s", strerror(errno));
@@ -155,7 +226,7 @@ void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
 void demo_message(struct trace *t, const void *body, size_t n)
 {
     t->messages++;
-    print_line(t, "message", t->messages, -1, body, n, 0);
+    print_line(t, "message", t->messages, -1, body, n, 0, NULL);
 }
 
 int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n)
