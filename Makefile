@@ -73,9 +73,9 @@ help: ## list the demos and every target
 demo: help
 
 # make demo-N: build only what demo N runs, in one line, then run it.
-# FULL=1 prints every byte; LIVE=40 runs the broken pair 40 times with
-# nothing synchronised and counts what happened.
-DEMO_FLAGS = $(if $(FULL),--full) $(if $(LIVE),--live $(LIVE))
+# FULL=1 prints every line and byte; VERBOSE=1 every line; LIVE=40 runs the
+# broken pair 40 times with nothing synchronised and counts what happened.
+DEMO_FLAGS = $(if $(FULL),--full) $(if $(VERBOSE),--verbose) $(if $(LIVE),--live $(LIVE))
 $(DEMO_GOALS): demo-%: ## run demo N (FULL=1: every byte; LIVE=40: 40 live runs)
 	@progs="$$($(PYTHON) harness/rundemo.py --programs $*)" || exit 2; \
 	if ! $(MAKE) -q --no-print-directory $$progs 2>/dev/null; then \

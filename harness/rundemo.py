@@ -3,8 +3,9 @@
 terminal, lines in the order they happened, then check them against
 demos/NN-name/expect.py.
 
-usage: rundemo.py [--full] [--live RUNS] N | --list | --programs N
-  --full        print every byte instead of abbreviating long data
+usage: rundemo.py [--full] [--verbose] [--live RUNS] N | --list | --programs N
+  --full        print every line and every byte, as the programs printed them
+  --verbose     print every line (long ones shortened to 100 columns)
   --live RUNS   run the broken pair RUNS times with nothing synchronised,
                 and count what happened (demos 1, 2, 3, 4 and 8)
   --list        list the demos
@@ -16,11 +17,11 @@ import sys
 from collections import defaultdict
 
 import demolib
+import draw
 import live
+from display import Display
 from i18n import _
 
-COLOURS = {"client": "\033[36m", "server": "\033[33m", "error": "\033[31m", "dim": "\033[2m"}
-RESET = "\033[0m"
 USAGE = __doc__.strip().split("\n\n")[1]
 
 
@@ -28,29 +29,27 @@ def use_colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def paint(line: str, colour: bool) -> str:
-    if not colour:
-        return line
-    for side in ("client", "server"):
-        if line.startswith(side + " |"):
-            return COLOURS[side] + line + RESET
-        if line.startswith(side + ": [sync]"):
-            return COLOURS["dim"] + line + RESET
-        if line.startswith(side + ": error"):
-            return COLOURS["error"] + line + RESET
-    return line
+def show(lines):
+    for line in lines:
+        print(line, flush=True)
 
 
-def run_demo(demo, full: bool) -> int:
+def run_demo(demo, full: bool, verbose: bool) -> int:
     colour = use_colour()
-    extra = ["--full"] if full else []
     print(f"== demo {demo.number}: {demo.title}")
     failed, compared = 0, []
     for r in demo.runs:
         print()
         if r.label:
             print(f"-- {r.label}")
-        outcome = demolib.run_pair(r, extra, on_line=lambda l: print(paint(l, colour), flush=True))
+        shown = Display(colour, verbose or full, hide_calls=demo.display.get("hide_calls", False),
+                        labels=demo.display.get("labels"))
+        # The programs print every byte (--full): the picture needs them, and
+        # the display shortens what a person reads.
+        outcome = demolib.run_pair(r, ["--full"], on_line=lambda l: show(shown.line(l)))
+        show(shown.finish())
+        if not outcome.error:
+            show(draw.draw(outcome.lines, width=100, colour=colour))
         if outcome.skipped and not outcome.error:
             print(_("harness: skipped on this machine: {why}").format(why=outcome.skipped))
             continue
@@ -115,6 +114,7 @@ def main(argv) -> int:
     parser = argparse.ArgumentParser(add_help=False, usage=USAGE)
     parser.add_argument("demo", nargs="?")
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--live", type=int, metavar="RUNS")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--programs", action="store_true")
@@ -136,7 +136,7 @@ def main(argv) -> int:
         return 0
     if opts.live:
         return run_live(demo, opts.live)
-    return run_demo(demo, opts.full)
+    return run_demo(demo, opts.full, opts.verbose)
 
 
 if __name__ == "__main__":

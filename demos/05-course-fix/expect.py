@@ -33,22 +33,25 @@ def notes_loop_reads(total):
     return min(total, 1024 * k)
 
 
+SHORTS = 2  # short commands traced on conn 1 (20 more are timed on conn 2, not traced)
+
 broken = []
-for i in (1, 2, 3):  # three short commands: each answer is header, stdout, stderr - three sends
+for i in range(1, SHORTS + 1):  # each answer is header, stdout, stderr: three sends
     broken += [send("client", i, SHORT), recv("server", i, SHORT),
                send("server", 3 * i - 2, native(8)), send("server", 3 * i - 1, b"out\n"),
                send("server", 3 * i, b"err\n"),
                recv("client", 2 * i - 1, native(8)), recv("client", 2 * i, b"out\nerr\n")]
+c, s, cr = SHORTS, 3 * SHORTS, 2 * SHORTS  # the calls so far: client sends, server sends, client recvs
 broken += [
-    send("client", 4, LONG_COMMAND), recv("server", 4, LONG_COMMAND),
-    send("server", 10, native(2600)), send("server", 11, LONG),  # no stderr: nothing to send
-    recv("client", 7, native(2600)),
-    recv("client", 8, LONG[:1024]),       # recv_size = 1024
-    recv("client", 9, LONG[1024:2048]),   # recv_size = 1024 + 2048 = 3072 >= 2600: loop ends
-    send("client", 5, b"echo hi"), recv("server", 5, b"echo hi"),
-    recv("client", 10, LONG[2048:2052]),  # the next "header" is old output
-    send("server", 12, native(3)), send("server", 13, b"hi\n"),
-    recv("server", 6, b""),
+    send("client", c + 1, LONG_COMMAND), recv("server", c + 1, LONG_COMMAND),
+    send("server", s + 1, native(2600)), send("server", s + 2, LONG),  # no stderr: nothing to send
+    recv("client", cr + 1, native(2600)),
+    recv("client", cr + 2, LONG[:1024]),       # recv_size = 1024
+    recv("client", cr + 3, LONG[1024:2048]),   # recv_size = 1024 + 2048 = 3072 >= 2600: loop ends
+    send("client", c + 2, b"echo hi"), recv("server", c + 2, b"echo hi"),
+    recv("client", cr + 4, LONG[2048:2052]),   # the next "header" is old output
+    send("server", s + 3, native(3)), send("server", s + 4, b"hi\n"),
+    recv("server", c + 3, b""),
     # conn 2: 20 commands, timed, not traced. conn 3: a second size.
     send("client", 1, COMMAND_4000, conn=3), recv("server", 1, COMMAND_4000, conn=3),
     send("server", 1, native(4000), conn=3), send("server", 2, DATA_4000, conn=3),
@@ -60,23 +63,23 @@ broken += [
 ]
 
 fixed = []
-for i in (1, 2, 3):
+for i in range(1, SHORTS + 1):
     fixed += [send("client", i, SHORT), recv("server", i, SHORT),
               send("server", i, frame(b"out\nerr\n")),  # one send: header and body together
               recv("client", 2 * i - 1, frame(b"out\nerr\n")[:4]),
               recv("client", 2 * i, b"out\nerr\n"), message("client", i, b"out\nerr\n")]
 fixed += [
-    send("client", 4, LONG_COMMAND), recv("server", 4, LONG_COMMAND),
-    send("server", 4, frame(LONG)),
-    recv("client", 7, frame(LONG)[:4]),
-    recv("client", 8, LONG[:1024]), recv("client", 9, LONG[1024:2048]),
-    recv("client", 10, LONG[2048:]),      # asks only for the 552 bytes still owed
-    message("client", 4, LONG),
-    send("client", 5, b"echo hi"), recv("server", 5, b"echo hi"),
-    send("server", 5, frame(b"hi\n")),
-    recv("client", 11, frame(b"hi\n")[:4]), recv("client", 12, b"hi\n"),
-    message("client", 5, b"hi\n"),
-    recv("server", 6, b""),
+    send("client", c + 1, LONG_COMMAND), recv("server", c + 1, LONG_COMMAND),
+    send("server", c + 1, frame(LONG)),
+    recv("client", cr + 1, frame(LONG)[:4]),
+    recv("client", cr + 2, LONG[:1024]), recv("client", cr + 3, LONG[1024:2048]),
+    recv("client", cr + 4, LONG[2048:]),      # asks only for the 552 bytes still owed
+    message("client", c + 1, LONG),
+    send("client", c + 2, b"echo hi"), recv("server", c + 2, b"echo hi"),
+    send("server", c + 2, frame(b"hi\n")),
+    recv("client", cr + 5, frame(b"hi\n")[:4]), recv("client", cr + 6, b"hi\n"),
+    message("client", c + 2, b"hi\n"),
+    recv("server", c + 3, b""),
     send("client", 1, COMMAND_4000, conn=3), recv("server", 1, COMMAND_4000, conn=3),
     send("server", 1, frame(DATA_4000), conn=3),
     recv("client", 1, frame(DATA_4000)[:4], conn=3),

@@ -20,11 +20,13 @@
     "                 second connection makes every run the same (the harness uses it)\n" \
     "  --live         wait for nothing: read when a naive program would (timing decides)\n" \
     "  --patience S   wait at most S seconds for anything (default: 10 for the peer,\n"   \
-    "                 600 for a person to start a client or type a command)"
+    "                 600 for a person to start a client or type a command)\n"            \
+    "  --step         before every recv, say what waits and read a line from stdin"
 
 static const char *side = "client"; /* set once by demo_parse_args */
 static int sync_mode, live_mode;     /* --sync, --live */
 static int patience;                 /* --patience, in seconds (0: none) */
+static int step_mode;                /* --step */
 
 const char *demo_side(void)
 {
@@ -39,6 +41,11 @@ int demo_sync_mode(void)
 int demo_live_mode(void)
 {
     return live_mode;
+}
+
+int demo_step_mode(void)
+{
+    return step_mode;
 }
 
 int demo_patience(int seconds)
@@ -135,7 +142,7 @@ static long number(const char *opt, const char *text, long lo, long hi)
 struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
                                  int flags, long default_pause_ms)
 {
-    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, -1, 0};
+    struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, -1, 0, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
     for (int i = 1; i < argc; i++) {
@@ -150,6 +157,8 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
             a.sync = sync_mode = 1;
         } else if (!strcmp(opt, "--live")) {
             a.live = live_mode = 1;
+        } else if (!strcmp(opt, "--step")) {
+            a.step = step_mode = 1;
         } else if (!strcmp(opt, "--host") && val) {
             a.host = val, i++;
         } else if (!strcmp(opt, "--port") && val) {
@@ -305,7 +314,7 @@ void demo_sync_post(int sync_fd, const char *what)
 {
     if (sync_fd < 0)
         return;
-    demo_say("[sync] tell the peer: %s", what);
+    demo_say("[sync] to the peer: %s", what);
     if (send(sync_fd, "!", 1, NET_SEND_FLAGS) != 1)
         demo_die("sync connection: %s", strerror(errno));
 }
@@ -323,5 +332,5 @@ void demo_sync_wait(int sync_fd, const char *what)
         while (n < 0 && errno == EINTR);
     if (n != 1)
         demo_die("--sync: the peer did not say \"%s\" within %d s", what, DEMO_WAIT_S);
-    demo_say("[sync] the peer says: %s", what);
+    demo_say("[sync] from the peer: %s", what);
 }

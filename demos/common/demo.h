@@ -60,6 +60,8 @@ struct demo_args {
     int rcvbuf;       /* server: SO_RCVBUF of the listening socket, set before
                        * any client can connect (0 or less: the system's own) */
     int patience_s;   /* --patience: no wait longer than this (0: the defaults) */
+    int step;         /* --step: before every recv, say what waits and wait for a
+                       * line on stdin (rundemo.py's step mode: Enter, on a terminal) */
 };
 
 #define DEMO_WANTS_PAUSE 1  /* flag for demo_parse_args: accept --pause-ms */
@@ -78,9 +80,10 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
 /* demo_side - "server" or "client", as demo_parse_args found it. */
 const char *demo_side(void);
 
-/* demo_sync_mode, demo_live_mode - was --sync (or --live) given? */
+/* demo_sync_mode, demo_live_mode, demo_step_mode - was --sync (--live, --step) given? */
 int demo_sync_mode(void);
 int demo_live_mode(void);
+int demo_step_mode(void);
 
 /* demo_readable - wait up to seconds for fd to become readable; 1 if it did. */
 int demo_readable(int fd, int seconds);

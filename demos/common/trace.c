@@ -183,9 +183,27 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
     }
 }
 
+/* step - step mode: say what waits and what the recv asks for, then wait for
+ * a line on stdin (the person presses Enter). Stdin at its end: no more steps. */
+static void step(const struct trace *t, int fd, size_t cap)
+{
+    static int done;
+    char c = 0;
+
+    if (!demo_step_mode() || t->quiet || done)
+        return;
+    demo_say("[step] recv #%d on conn %d asks for %zu bytes; %zu bytes wait (FIONREAD)",
+             t->recvs + 1, t->conn, cap, demo_queued(fd));
+    /* read(), not stdio: a line buffered by stdio would hide from the next wait */
+    while (c != '\n' && !done)
+        if (!demo_readable(0, DEMO_WAIT_PERSON_S) || read(0, &c, 1) != 1)
+            done = 1;
+}
+
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
 {
     ssize_t n;
+    step(t, fd, cap);
     if (!demo_readable(fd, demo_patience(t->wait_s)))
         demo_die("nothing came on conn %d for %d s (recv #%d, after %ld bytes): is the "
                  "peer waiting for us, or speaking another protocol?", t->conn,
@@ -277,17 +295,16 @@ size_t demo_wait_queued(int fd, size_t n)
 
     if (demo_live_mode())
         return demo_queued(fd);
-    demo_say("[sync] waiting until %zu bytes wait in the receive buffer (FIONREAD)", n);
     for (int ms = 0; (queued = demo_queued(fd)) < n; ms++) {
         if (ms >= limit_ms && demo_sync_mode())
             demo_die("only %zu of %zu bytes arrived in %d s", queued, n, limit_ms / 1000);
         if (ms >= limit_ms) {
-            demo_say("[sync] only %zu of %zu bytes came within %d s: reading what is there",
-                     queued, n, limit_ms / 1000);
+            demo_say("[sync] waited %d s for %zu bytes, %zu came: reading what is there",
+                     limit_ms / 1000, n, queued);
             return queued;
         }
         demo_pause_ms(1); /* poll again: the condition, not the sleep, ends the wait */
     }
-    demo_say("[sync] FIONREAD reports %zu bytes", queued);
+    demo_say("[sync] waited until %zu bytes were in (FIONREAD: %zu)", n, queued);
     return queued;
 }
