@@ -74,9 +74,11 @@ demo: help
 
 # make demo-N: build only what demo N runs, in one line, then run it.
 # FULL=1 prints every line and byte; VERBOSE=1 every line; LIVE=40 runs the
-# broken pair 40 times with nothing synchronised and counts what happened.
-DEMO_FLAGS = $(if $(FULL),--full) $(if $(VERBOSE),--verbose) $(if $(LIVE),--live $(LIVE))
-$(DEMO_GOALS): demo-%: ## run demo N (FULL=1: every byte; LIVE=40: 40 live runs)
+# broken pair 40 times with nothing synchronised and counts what happened;
+# STEP=1 stops before every recv (on a terminal) and asks what it will return.
+DEMO_FLAGS = $(if $(FULL),--full) $(if $(VERBOSE),--verbose) $(if $(LIVE),--live $(LIVE)) \
+             $(if $(STEP),--step)
+$(DEMO_GOALS): demo-%: ## run demo N (LIVE=40: live runs; STEP=1: step by step; VERBOSE=1)
 	@progs="$$($(PYTHON) harness/rundemo.py --programs $*)" || exit 2; \
 	if ! $(MAKE) -q --no-print-directory $$progs 2>/dev/null; then \
 	    echo "make: building the $$(echo $$progs | wc -w) programs of demo $* ($(CC))"; \

@@ -262,9 +262,10 @@ class PairRun:
     the client once the server has printed it. Both write to the one pipe,
     so their lines keep the order in which they were written."""
 
-    def __init__(self, run_spec: Run, extra_args, on_line, sync=True, side_args=None):
+    def __init__(self, run_spec: Run, extra_args, on_line, sync=True, side_args=None,
+                 stdin_pipes=False):
         # --sync: both demo programs make every run the same (see demo.h)
-        self.spec, self.on_line = run_spec, on_line
+        self.spec, self.on_line, self.stdin_pipes = run_spec, on_line, stdin_pipes
         self.extra = [*extra_args, *(["--sync"] if sync else [])]
         self.side_args = side_args or {}  # {"server": [...], "client": [...]}
         self.procs, self.lines, self.pending, self.stopping = [], [], b"", False
@@ -281,8 +282,18 @@ class PairRun:
 
     def start(self, cmd):
         self.outcome.commands.append(cmd)
-        self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.wfd,
+        stdin = subprocess.PIPE if self.stdin_pipes else subprocess.DEVNULL
+        self.procs.append(subprocess.Popen(cmd, stdin=stdin, stdout=self.wfd,
                                            stderr=self.wfd, cwd=ROOT, start_new_session=True))
+
+    def answer(self, side: str) -> None:
+        """Step mode: let the program on that side go on (a line on its stdin)."""
+        proc = self.procs[0 if side == "server" else 1] if len(self.procs) > 1 else self.procs[0]
+        try:
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it has ended meanwhile
 
     def take_line(self, line):
         self.lines.append(line)
@@ -339,6 +350,8 @@ class PairRun:
         for p in self.procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
+            if p.stdin:
+                p.stdin.close()
         self.outcome.codes = [p.wait() for p in self.procs]
         os.close(self.rfd)
         if self.wfd >= 0:

@@ -32,7 +32,7 @@ def main(argv) -> int:
         print(f"  make {name:<14} {_(text)}")
     print()
     print(_("Variables: CC=clang, CFLAGS=..., WERROR= (build without -Werror), V=1 (show "
-            "every command), FULL=1 and LIVE=40 (for make demo-N)"))
+            "every command), LIVE=40, STEP=1, VERBOSE=1, FULL=1 (for make demo-N)"))
     return 0
 
 

@@ -3,11 +3,12 @@
 terminal, lines in the order they happened, then check them against
 demos/NN-name/expect.py.
 
-usage: rundemo.py [--full] [--verbose] [--live RUNS] N | --list | --programs N
+usage: rundemo.py [--full] [--verbose] [--live RUNS] [--step] N | --list | --programs N
   --full        print every line and every byte, as the programs printed them
   --verbose     print every line (long ones shortened to 100 columns)
   --live RUNS   run the broken pair RUNS times with nothing synchronised,
                 and count what happened (demos 1, 2, 3, 4 and 8)
+  --step        stop before every recv and ask what it will return (a terminal)
   --list        list the demos
   --programs N  the programs demo N runs (for make)
 """
@@ -73,6 +74,40 @@ def run_demo(demo, full: bool, verbose: bool) -> int:
     return 0
 
 
+def run_step(demo) -> int:
+    """Step mode: before every recv a program says what waits and what the
+    recv asks for; the class says what it will return; Enter shows it, and
+    the picture so far."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(_("step mode waits for Enter before every recv: run it on a terminal"),
+              file=sys.stderr)
+        return 2
+    colour = use_colour()
+    print(f"== demo {demo.number}: {demo.title}")
+    for r in demo.runs:
+        print()
+        print(f"-- {r.label}")
+        shown = Display(colour, verbose=False, collapse=False)
+        pair = demolib.PairRun(r, ["--full", "--step"], None, stdin_pipes=True)
+        waiting = set()  # sides whose next recv line answers the question
+
+        def on_line(line, pair=pair, shown=shown, waiting=waiting):
+            show(shown.line(line))
+            side = line.split(":")[0].split(" |")[0]
+            if "[step]" in line:
+                print(_("What will this recv return? (Enter to see) "), end="", flush=True)
+                sys.stdin.readline()
+                waiting.add(side)
+                pair.answer(side)
+            elif side in waiting and " | recv #" in line:
+                waiting.discard(side)
+                show(draw.draw(pair.lines, width=100, colour=colour))
+
+        pair.on_line = on_line
+        pair.run(timeout=3600)  # a person sets the pace
+    return 0
+
+
 def run_live(demo, runs: int) -> int:
     """The broken pair, runs times, nothing synchronised: one letter per run,
     then each outcome with its count and the gaps it happened at."""
@@ -115,6 +150,7 @@ def main(argv) -> int:
     parser.add_argument("demo", nargs="?")
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--step", action="store_true")
     parser.add_argument("--live", type=int, metavar="RUNS")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--programs", action="store_true")
@@ -136,6 +172,8 @@ def main(argv) -> int:
         return 0
     if opts.live:
         return run_live(demo, opts.live)
+    if opts.step:
+        return run_step(demo)
     return run_demo(demo, opts.full, opts.verbose)
 
 
