@@ -41,9 +41,11 @@ LIB_SRCS    := $(filter-out $(SOL_PROGSRC) solution/fuzz_frame.c,$(wildcard solu
 LIB_OBJS    := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRCS))
 LIB         := $(BUILD)/libsuite.a
 
-# Every demo program shares demos/common (and the library).
+# Every demo program shares demos/common (and the library), and the table of
+# its sentences in other languages (lang/zh.txt, turned into C).
 DEMO_LIB_SRCS := $(wildcard demos/common/*.c)
 DEMO_LIB      := $(BUILD)/libdemo.a
+LANG_OBJ      := $(OBJ)/gen/lang_zh.o
 
 # demos/NN-name/server.c -> bin/NN-name-server, fixed-client.c -> bin/NN-name-fixed-client
 DEMO_SRCS  := $(wildcard demos/[0-9][0-9]-*/*.c)
@@ -117,9 +119,19 @@ $(LIB): $(LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(DEMO_LIB): $(patsubst %.c,$(OBJ)/%.o,$(DEMO_LIB_SRCS))
+$(DEMO_LIB): $(patsubst %.c,$(OBJ)/%.o,$(DEMO_LIB_SRCS)) $(LANG_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/gen/lang_zh.c: lang/zh.txt harness/i18n_gen.py harness/i18n.py
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)$(PYTHON) harness/i18n_gen.py lang/zh.txt > $@.tmp && mv $@.tmp $@
+
+$(LANG_OBJ): $(BUILD)/gen/lang_zh.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The archives come last on the link line: the linker takes from them only
 # the objects a program uses.

@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +271,9 @@ class PairRun:
         self.side_args = side_args or {}  # {"server": [...], "client": [...]}
         self.procs, self.lines, self.pending, self.stopping = [], [], b"", False
         self.rfd, self.wfd = os.pipe()
+        # a line longer than PIPE_BUF is not written atomically: both programs
+        # take a lock on this file around each line (DEMO_OUTPUT_LOCK, demo.c)
+        self.lock_fd, self.lock_path = tempfile.mkstemp(prefix="demo-output-", suffix=".lock")
         self.outcome = Outcome([], [], self.lines)
 
     def command(self, program, port="0"):
@@ -283,8 +287,9 @@ class PairRun:
     def start(self, cmd):
         self.outcome.commands.append(cmd)
         stdin = subprocess.PIPE if self.stdin_pipes else subprocess.DEVNULL
-        self.procs.append(subprocess.Popen(cmd, stdin=stdin, stdout=self.wfd,
-                                           stderr=self.wfd, cwd=ROOT, start_new_session=True))
+        env = {**os.environ, "DEMO_OUTPUT_LOCK": self.lock_path}
+        self.procs.append(subprocess.Popen(cmd, stdin=stdin, stdout=self.wfd, stderr=self.wfd,
+                                           cwd=ROOT, env=env, start_new_session=True))
 
     def answer(self, side: str) -> None:
         """Step mode: let the program on that side go on (a line on its stdin)."""
@@ -356,6 +361,8 @@ class PairRun:
         os.close(self.rfd)
         if self.wfd >= 0:
             os.close(self.wfd)
+        os.close(self.lock_fd)
+        os.unlink(self.lock_path)
 
 
 def run_pair(run_spec: Run, extra_args=(), timeout=20.0, on_line=None, sync=True,

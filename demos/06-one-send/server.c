@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 /* print_sizes - "the 32 recvs returned 49152, 32768 (30 times), 16384 bytes" */
 static void print_sizes(const struct pieces *p)
 {
+    demo_line_begin();
     printf("server: the %d recvs returned", p->recvs);
     for (int i = 0, j; i < p->recvs && i < MAX_SIZES; i = j) {
         for (j = i + 1; j < p->recvs && j < MAX_SIZES && p->sizes[j] == p->sizes[i]; j++)
@@ -70,6 +71,7 @@ static void print_sizes(const struct pieces *p)
             printf(" (%d times)", j - i);
     }
     printf(" bytes\n");
+    demo_line_end();
 }
 
 /* report - the pieces in one line, the facts the harness checks, the lesson. */

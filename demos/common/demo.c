@@ -4,6 +4,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +25,8 @@
     "  --step         before every recv, say what waits and read a line from stdin"
 
 static const char *side = "client"; /* set once by demo_parse_args */
+static int chinese;                  /* DEMO_LANG=zh, or a LANG/LC_ALL starting with zh */
+extern const char *const demo_lang_table[]; /* build/gen/lang_zh.c, from lang/zh.txt */
 static int sync_mode, live_mode;     /* --sync, --live */
 static int patience;                 /* --patience, in seconds (0: none) */
 static int step_mode;                /* --step */
@@ -53,37 +56,102 @@ int demo_patience(int seconds)
     return patience > 0 && patience < seconds ? patience : seconds;
 }
 
+/* reader_language_is_chinese - DEMO_LANG, else LC_ALL, LC_MESSAGES, LANG. */
+static int reader_language_is_chinese(void)
+{
+    static const char *const names[] = {"DEMO_LANG", "LC_ALL", "LC_MESSAGES", "LANG"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return (v[0] == 'z' || v[0] == 'Z') && (v[1] == 'h' || v[1] == 'H');
+    }
+    return 0;
+}
+
+const char *demo_tr(const char *english)
+{
+    if (!chinese)
+        return english;
+    for (const char *const *p = demo_lang_table; *p; p += 2)
+        if (strcmp(p[0], english) == 0)
+            return p[1];
+    return english; /* no translation yet: the test of lang/zh.txt says which */
+}
+
+/*
+ * One pipe, two programs: the harness reads both programs' lines from one
+ * pipe, in the order they were written. A write of more than PIPE_BUF bytes
+ * (a long --full line) is not atomic: while the pipe is full, the other
+ * program's line can land in its middle. With DEMO_OUTPUT_LOCK naming a file,
+ * every line is written under a POSIX record lock on it, so lines never mix.
+ * Without it (two terminals, one program each) there is nothing to share.
+ */
+static int output_lock_fd = -2; /* -2: not opened yet, -1: no lock */
+
+static void output_lock(short type)
+{
+    if (output_lock_fd == -2) {
+        const char *path = getenv("DEMO_OUTPUT_LOCK");
+        output_lock_fd = path && *path ? open(path, O_RDWR | O_CLOEXEC) : -1;
+    }
+    if (output_lock_fd < 0)
+        return;
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+    while (fcntl(output_lock_fd, F_SETLKW, &fl) < 0 && errno == EINTR)
+        ;
+}
+
+void demo_line_begin(void)
+{
+    output_lock(F_WRLCK);
+}
+
+void demo_line_end(void)
+{
+    fflush(stdout); /* one terminal, two programs: each line goes out at once */
+    output_lock(F_UNLCK);
+}
+
+/* demo_say and demo_die print the format's translation: the same conversions
+ * in the same order, which harness/test_i18n.py checks for every sentence. */
 void demo_say(const char *fmt, ...)
 {
     va_list ap;
+    fmt = demo_tr(fmt);
+    demo_line_begin();
     printf("%s: ", side);
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
     putchar('\n');
-    fflush(stdout); /* one terminal, two programs: each line goes out at once */
+    demo_line_end();
 }
 
 void demo_fact(const char *name, const char *fmt, ...)
 {
     va_list ap;
+    demo_line_begin();
     printf("%s | fact | %s = ", side, name);
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
     putchar('\n');
-    fflush(stdout);
+    demo_line_end();
 }
 
 void demo_die(const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
+    fmt = demo_tr(fmt);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    demo_line_begin();
     fflush(stdout);
     fprintf(stderr, "%s: error: %s\n", side, msg); /* one write: stderr is unbuffered */
+    demo_line_end();
     exit(1);
 }
 
@@ -145,6 +213,7 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
     struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, -1, 0, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
+    chinese = reader_language_is_chinese();
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -184,9 +253,11 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
     }
     /* A peer that closes early must give an error we can report, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
-    /* Big enough that each line leaves in one write(), so the two programs'
-     * lines never interleave mid-line on a shared terminal. */
-    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    /* Big enough that most lines leave in one write(). The buffer is ours:
+     * glibc ignores the size asked for when it allocates the buffer itself
+     * (it takes the pipe's 4096), which cut long --full lines in two. */
+    static char out_buffer[1 << 16];
+    setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
     return a;
 }
 

@@ -88,8 +88,26 @@ int demo_step_mode(void);
 /* demo_readable - wait up to seconds for fd to become readable; 1 if it did. */
 int demo_readable(int fd, int seconds);
 
-/* demo_say - print one line for people: "side: text". */
+/*
+ * demo_say - print one line for people: "side: text". The text is in the
+ * reader's language: with DEMO_LANG=zh (or a LANG/LC_ALL starting with zh)
+ * the format is looked up in lang/zh.txt (compiled in) and its translation,
+ * with the same conversions, is used. demo_die too.
+ */
 void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* demo_tr - a sentence (or a part a sentence prints with %s) in the reader's
+ * language. N_("...") marks such a string where it is written, so that the
+ * translation test finds it. */
+const char *demo_tr(const char *english);
+#define N_(english) (english)
+
+/* demo_line_begin, demo_line_end - around the printf calls of one line
+ * (demo_say, demo_fact and the trace lines do it): the line is flushed at
+ * the end, whole, and never mixed with the peer's lines on a shared pipe
+ * (see DEMO_OUTPUT_LOCK in demo.c). */
+void demo_line_begin(void);
+void demo_line_end(void);
 
 /* demo_fact - print one measured value for the harness's rules:
  *   client | fact | name = value                                     */

@@ -141,6 +141,7 @@ static void print_line(const struct trace *t, const char *op, int num, long at,
 {
     if (t->quiet)
         return;
+    demo_line_begin();
     printf("%s | %s #%d | conn %d", demo_side(), op, num, t->conn);
     if (at >= 0)
         printf(" | at %ld", at);
@@ -150,7 +151,7 @@ static void print_line(const struct trace *t, const char *op, int num, long at,
     if (asked)
         printf(" | asked %zu", asked);
     putchar('\n');
-    fflush(stdout);
+    demo_line_end();
 }
 
 /* peer_gone - the peer closed with bytes it had not read (the rest of an
