@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     struct sockaddr_in to = udp_address(&a, a.port);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int sync = demo_connect_sync(&a); /* --sync: TCP, to tell the server we are done */
-    struct lines t = lines_start(1, &a);
+    struct trace t = demo_trace(1, &a);
     char *big = make_big(BIG_SIZE + 1);
 
     if (fd < 0)
@@ -45,6 +45,6 @@ static void send_too_big(int fd, const struct sockaddr_in *to, const char *big)
         demo_die("sendto of %d bytes went through: this system sends larger datagrams",
                  BIG_SIZE + 1);
     demo_fact(name, "%s", errno == EMSGSIZE ? "EMSGSIZE" : strerror(errno));
-    demo_say("sendto of %d bytes: %s; no datagram left (65507 is IPv4's most)",
-             BIG_SIZE + 1, strerror(errno));
+    demo_say("sendto of %d bytes: %s; nothing was sent (IPv4's most is %d)", BIG_SIZE + 1,
+             strerror(errno), BIG_SIZE);
 }

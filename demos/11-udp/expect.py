@@ -37,8 +37,8 @@ RUNS = [
         rule("a datagram of 65508 bytes cannot be sent: sendto fails with EMSGSIZE",
              lambda o: o.fact("client", "sendto_65508_bytes") == "EMSGSIZE"),
     ]),
-    run("11-udp-fixed-server", "11-udp-client", label="fixed: a 65507-byte buffer, MSG_TRUNC checked",
-        calls=[
+    run("11-udp-fixed-server", "11-udp-client",
+        label="fixed: a 65507-byte buffer, MSG_TRUNC checked", calls=[
             *SENDS,
             *[call for i, d in enumerate(DATAGRAMS, 1)  # each recv: one whole datagram,
               for call in (recv("server", i, d), message("server", i, d))],  # one message

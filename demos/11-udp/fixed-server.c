@@ -23,16 +23,16 @@
 #define BUFFER BIG_SIZE /* room for any datagram over IPv4 (build with -DBUFFER=8 to see a cut) */
 #endif
 
-static int deliver(struct lines *t, int number, const char *buf, size_t n, int cut);
+static int deliver(struct trace *t, int number, const char *buf, size_t n, int cut);
 
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
-    int sync_listener, cut, truncated = 0;
+    int tcp_listener, cut, truncated = 0;
     size_t biggest = 0;
-    int fd = udp_listen(&a, &sync_listener);
-    int sync = demo_accept_sync(&a, sync_listener);
-    struct lines t = lines_start(1, &a);
+    int fd = udp_listen(&a, &tcp_listener);
+    int sync = demo_accept_sync(&a, tcp_listener);
+    struct trace t = demo_trace(1, &a);
     static char buf[BUFFER];
 
     demo_sync_wait(sync, SENT_ALL); /* all four wait in the buffer, as in server.c */
@@ -44,18 +44,23 @@ int main(int argc, char **argv)
     demo_fact("truncated", "%d", truncated);
     if (REAL_SIZE)
         demo_fact("biggest_datagram", "%zu", biggest); /* as MSG_TRUNC measured it */
-    demo_say("Four recvs, four datagrams, each whole: a buffer of %zu bytes holds any",
-             sizeof buf);
-    demo_say("datagram, and MSG_TRUNC would have caught one that did not fit.");
+    if (truncated) {
+        demo_say("%d datagrams did not fit in %zu bytes: reported and dropped, not used",
+                 truncated, sizeof buf);
+    } else {
+        demo_say("Four recvs, four datagrams, each one whole.");
+        demo_say("A %zu-byte buffer holds any datagram; MSG_TRUNC would catch one that "
+                 "did not fit.", sizeof buf);
+    }
     return truncated ? 1 : 0;
 }
 
 /* deliver - a whole datagram is one message; a cut one is reported and dropped
  * (never used as if it were whole). Returns 1 for a cut one. */
-static int deliver(struct lines *t, int number, const char *buf, size_t n, int cut)
+static int deliver(struct trace *t, int number, const char *buf, size_t n, int cut)
 {
     if (!cut) {
-        lines_message(t, buf, n);
+        demo_message(t, buf, n);
         return 0;
     }
     if (REAL_SIZE)

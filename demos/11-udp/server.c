@@ -12,6 +12,8 @@
  */
 #include "udp.h"
 
+#include <stdio.h>
+
 #define USAGE "usage: 11-udp-server [--host ADDR] [--port N] [--full] [--sync]"
 
 static void show_lost(long size, size_t got, int number);
@@ -19,10 +21,10 @@ static void show_lost(long size, size_t got, int number);
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
-    int sync_listener, cut;
-    int fd = udp_listen(&a, &sync_listener);
-    int sync = demo_accept_sync(&a, sync_listener);
-    struct lines t = lines_start(1, &a);
+    int tcp_listener, cut;
+    int fd = udp_listen(&a, &tcp_listener);
+    int sync = demo_accept_sync(&a, tcp_listener);
+    struct trace t = demo_trace(1, &a);
     char buf[1024];
 
     /* With --sync every datagram waits in the socket's buffer before the
@@ -40,8 +42,8 @@ int main(int argc, char **argv)
     got = udp_recv(&t, fd, buf, 1024, 0, &cut); /* recvfrom(1024) of 65507 bytes */
     show_lost(size, got, 4);
 
-    demo_say("Each recv returned one datagram: the boundaries held. Bytes past the buffer");
-    demo_say("were thrown away: no recv will ever return them.");
+    demo_say("Each recv returned one datagram, never two: the boundaries held.");
+    demo_say("The bytes past each recv's buffer were thrown away: no recv will return them.");
     return 0;
 }
 

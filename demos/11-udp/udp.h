@@ -1,7 +1,7 @@
 /*
  * udp.h - demo 11's datagrams and the UDP calls that print them. trace.c's
  * demo_send and demo_recv are for TCP; these print the same lines
- * (lines.h), one per sendto() and per recv:
+ * (demo_trace_line), one per sendto() and per recv:
  *
  *   client | send #3 | conn 1 | at 10 | 10 bytes | "helloworld"
  *   server | recv #3 | conn 1 | at 10 | 4 bytes | "hell" | asked 4
@@ -13,7 +13,6 @@
 #define UDP_H
 
 #include "demo.h"
-#include "lines.h"
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -80,20 +79,20 @@ static inline int bind_udp(const struct demo_args *a, int *port)
 /*
  * udp_listen - bind the server's UDP socket and only then print "listening
  * on HOST:PORT" (UDP has no listen(): a datagram sent before the bind would
- * be dropped). With --sync the suite's sync connection is TCP, so a TCP
- * listener takes the same port number (*sync_listener); if that number is
- * taken for TCP, another free UDP port is tried.
+ * be dropped). TCP has ports of its own: a TCP listener takes the same
+ * number (*tcp_listener), for the suite's sync connection (--sync), and so
+ * that a TCP client that knocks is not refused. If that number is taken
+ * for TCP, another free UDP port is tried.
  */
-static inline int udp_listen(const struct demo_args *a, int *sync_listener)
+static inline int udp_listen(const struct demo_args *a, int *tcp_listener)
 {
     char err[NET_ERR_LEN];
 
-    *sync_listener = -1;
     for (int tries = 0; tries < 20; tries++) {
         int port = a->port, fd = bind_udp(a, &port);
         if (fd < 0)
             demo_die("UDP port %d is taken", a->port);
-        if (a->sync && (*sync_listener = net_listen(err, a->host, port, 1)) < 0) {
+        if ((*tcp_listener = net_listen(err, a->host, port, 2)) < 0) {
             close(fd);
             if (a->port == 0)
                 continue; /* the kernel picked a UDP port that is taken for TCP */
@@ -106,11 +105,11 @@ static inline int udp_listen(const struct demo_args *a, int *sync_listener)
 }
 
 /* udp_send - print the send line, then one sendto() of all n bytes. */
-static inline void udp_send(struct lines *t, int fd, const struct sockaddr_in *to,
+static inline void udp_send(struct trace *t, int fd, const struct sockaddr_in *to,
                             const void *buf, size_t n)
 {
     ssize_t k;
-    lines_print(t, "send", ++t->sends, t->sent, buf, n, 0);
+    demo_trace_line(t, "send", ++t->sends, t->sent, buf, n, 0, NULL);
     do
         k = sendto(fd, buf, n, 0, (const struct sockaddr *)to, sizeof *to);
     while (k < 0 && errno == EINTR);
@@ -126,6 +125,7 @@ static inline void udp_send(struct lines *t, int fd, const struct sockaddr_in *t
  */
 static inline void udp_wait(int fd, int seconds, int number)
 {
+    seconds = demo_patience(seconds);
     if (demo_readable(fd, seconds))
         return;
     if (demo_sync_mode())
@@ -141,7 +141,7 @@ static inline void udp_wait(int fd, int seconds, int number)
  * which may be more than cap. *cut is set when the datagram did not fit
  * (msg_flags & MSG_TRUNC, POSIX): its other bytes are gone.
  */
-static inline size_t udp_recv(struct lines *t, int fd, void *buf, size_t cap, int flags, int *cut)
+static inline size_t udp_recv(struct trace *t, int fd, void *buf, size_t cap, int flags, int *cut)
 {
     struct iovec iov = {buf, cap};
     struct msghdr msg;
@@ -157,7 +157,7 @@ static inline size_t udp_recv(struct lines *t, int fd, void *buf, size_t cap, in
     if (n < 0)
         demo_die("recvmsg: %s", strerror(errno));
     size_t got = (size_t)n < cap ? (size_t)n : cap;
-    lines_print(t, "recv", ++t->recvs, t->rcvd, buf, got, cap);
+    demo_trace_line(t, "recv", ++t->recvs, t->rcvd, buf, got, cap, NULL);
     t->rcvd += (long)got;
     *cut = (msg.msg_flags & MSG_TRUNC) != 0;
     return (size_t)n;

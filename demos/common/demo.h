@@ -211,6 +211,14 @@ struct trace demo_trace(int conn, const struct demo_args *a);
  */
 void demo_expect_frames(struct trace *t);
 
+/* demo_trace_line - print one send, recv or message line (the format above),
+ * for a call the functions below do not make (a UDP datagram, say). at < 0:
+ * no offset; asked 0: no size asked; note: NULL or a note for people. Without
+ * --full the line fits TRACE_WIDTH columns: long data shows head ... tail. */
+#define TRACE_WIDTH 100
+void demo_trace_line(const struct trace *t, const char *op, int num, long at,
+                     const void *buf, size_t n, size_t asked, const char *note);
+
 /* demo_send - print a send line, then send all n bytes (one send() call
  * unless the kernel takes fewer bytes, which is reported). */
 void demo_send(struct trace *t, int fd, const void *buf, size_t n);

@@ -1,6 +1,6 @@
 /*
  * trace.c - every send, recv and delivered message, as one line each (see
- * demo.h). print_line below is the only place in C that writes these lines;
+ * demo.h). demo_trace_line below is the only place in C that writes them;
  * harness/demolib.py (CALL_LINE) is the only place that reads them.
  */
 #include "demo.h"
@@ -130,27 +130,73 @@ const char *demo_escape(const void *buf, size_t n, int full)
     return ring[k];
 }
 
-/*
- * print_line - the one format of a send, recv or message line:
- *   side | op #num | conn C [| at OFFSET] | N bytes | "bytes" [| asked M]
- * at < 0 leaves out the offset (a message is not a piece of the stream);
- * asked 0 leaves out the size asked for (only recv has one).
- */
-static void print_line(const struct trace *t, const char *op, int num, long at,
-                       const void *buf, size_t n, size_t asked, const char *note)
+/* escaped_width - the columns one byte takes in a C string literal. */
+static size_t escaped_width(unsigned char c)
 {
+    if (c && strchr("\n\r\t\"\\", c))
+        return 2;
+    return c >= 0x20 && c < 0x7f ? 1 : 4;
+}
+
+/* fitting - how many bytes from one end of p fit in room columns, escaped. */
+static size_t fitting(const unsigned char *p, size_t n, size_t room, int from_end)
+{
+    size_t k = 0, used = 0;
+    while (k < n && used + escaped_width(p[from_end ? n - 1 - k : k]) <= room)
+        used += escaped_width(p[from_end ? n - 1 - k : k]), k++;
+    return k;
+}
+
+/* print_bytes - "bytes", or "head" ... "tail" when they need more than room
+ * columns (the byte count is on the same line, so nothing is hidden). Short
+ * data is always whole: a rule may decode it. */
+static void print_bytes(const void *buf, size_t n, size_t room, int full)
+{
+    const unsigned char *p = buf;
+
+    if (full || n <= ABBREV_HEAD + ABBREV_TAIL || fitting(p, n, room > 2 ? room - 2 : 0, 0) == n) {
+        fputs(demo_escape(buf, n, 1), stdout);
+        return;
+    }
+    size_t inner = room > 9 + 12 ? room - 9 : 12; /* the quotes and " ... " */
+    size_t head = fitting(p, n, inner - inner / 3, 0);
+    size_t tail = fitting(p + head, n - head, inner / 3, 1);
+    printf("%s ... ", demo_escape(p, head, 1));
+    fputs(demo_escape(p + n - tail, tail, 1), stdout);
+}
+
+/*
+ * demo_trace_line - the one format of a send, recv or message line:
+ *   side | op #num | conn C [| at OFFSET] | N bytes | "bytes" [note] [| asked M]
+ * at < 0 leaves out the offset (a message is not a piece of the stream);
+ * asked 0 leaves out the size asked for (only recv has one). Without --full
+ * the line fits TRACE_WIDTH columns: long data shows its head and tail.
+ */
+void demo_trace_line(const struct trace *t, const char *op, int num, long at,
+                     const void *buf, size_t n, size_t asked, const char *note)
+{
+    char head[128], tail[224] = "";
+    int used;
+
     if (t->quiet)
         return;
-    demo_line_begin();
-    printf("%s | %s #%d | conn %d", demo_side(), op, num, t->conn);
+    used = snprintf(head, sizeof head, "%s | %s #%d | conn %d", demo_side(), op, num, t->conn);
     if (at >= 0)
-        printf(" | at %ld", at);
-    printf(" | %zu bytes | %s", n, n || at < 0 ? demo_escape(buf, n, t->full) : "EOF");
+        used += snprintf(head + used, sizeof head - (size_t)used, " | at %ld", at);
+    snprintf(head + used, sizeof head - (size_t)used, " | %zu bytes | ", n);
+    used = 0;
     if (note && *note)
-        printf(" [%s]", note);
+        used = snprintf(tail, sizeof tail, " [%s]", note);
     if (asked)
-        printf(" | asked %zu", asked);
-    putchar('\n');
+        snprintf(tail + used, sizeof tail - (size_t)used, " | asked %zu", asked);
+    size_t fixed = strlen(head) + strlen(tail);
+    demo_line_begin();
+    fputs(head, stdout);
+    if (n == 0 && at >= 0)
+        fputs("EOF", stdout);
+    else
+        print_bytes(buf, n, fixed < TRACE_WIDTH - 16 ? TRACE_WIDTH - fixed : 16, t->full);
+    printf("%s\n", tail);
     demo_line_end();
 }
 
@@ -168,7 +214,7 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     t->sends++;
-    print_line(t, "send", t->sends, t->sent, buf, n, 0, NULL);
+    demo_trace_line(t, "send", t->sends, t->sent, buf, n, 0, NULL);
     while (n > 0) {
         ssize_t k = send(fd, p, n, NET_SEND_FLAGS);
         if (k < 0 && errno == EINTR)
@@ -220,7 +266,7 @@ size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
     char note[160] = "";
     if (t->frames_in)
         note_frames(t, buf, (size_t)n, note, sizeof note);
-    print_line(t, "recv", t->recvs, t->rcvd, buf, (size_t)n, cap, note);
+    demo_trace_line(t, "recv", t->recvs, t->rcvd, buf, (size_t)n, cap, note);
     t->rcvd += n;
     return (size_t)n;
 }
@@ -235,7 +281,7 @@ void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
     t->sends++;
     char note[32];
     snprintf(note, sizeof note, "len %zu", n);
-    print_line(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0, note);
+    demo_trace_line(t, "send", t->sends, t->sent, wire, FRAME_HEADER_SIZE + n, 0, note);
     free(wire);
     if (send_frame(fd, body, n) != FRAME_OK)
         demo_die("send_frame: %s", strerror(errno));
@@ -245,7 +291,7 @@ void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
 void demo_message(struct trace *t, const void *body, size_t n)
 {
     t->messages++;
-    print_line(t, "message", t->messages, -1, body, n, 0, NULL);
+    demo_trace_line(t, "message", t->messages, -1, body, n, 0, NULL);
 }
 
 int demo_deliver(struct trace *t, struct frame_reader *r, const void *buf, size_t n)
