@@ -28,6 +28,8 @@ COLOURS = {"client": "\033[36m", "server": "\033[33m", "error": "\033[31m", "dim
 RESET = "\033[0m"
 CHATTER = re.compile(r"^(server|client): (listening on |accepted conn |connected conn )")
 FACT = re.compile(r"^(server|client) \| fact \| ")
+SYNC_TO = re.compile(r"^(server|client): \[sync\] to the peer: (.*)$")
+SYNC_FROM = re.compile(r"^(server|client): \[sync\] from the peer: (.*)$")
 SPEAKER = re.compile(r"^(server|client): ")
 DATA = re.compile(r'\| (\d+) bytes \| (".*")( \[[^\]"]*\])?( \| asked \d+)?$')
 NUMBERS = re.compile(r"#\d+|at \d+|\| \d+ bytes|\| \".*\"( \[[^\]\"]*\])?|= \d+(\.\d+)?")
@@ -55,9 +57,10 @@ def escape_fit(data: bytes, room: int, from_end: bool) -> str:
 
 class Display:
     def __init__(self, colour=False, verbose=False, width=WIDTH, hide_calls=False, labels=None,
-                 collapse=True):
+                 collapse=True, hide_conns=()):
         self.colour, self.verbose, self.width = colour, verbose, width
         self.hide_calls, self.collapse = hide_calls and not verbose, collapse and not verbose
+        self.hide_conns = set() if verbose else set(hide_conns)
         self.labels = {data: name for data, name in (labels or {}).items()}
         self.named = set()
         self.pending: List[str] = []  # lines held back while a repeat may be forming
@@ -73,13 +76,26 @@ class Display:
             self.facts += 1
             return []
         call = parse_call(raw, 0)
-        if call and self.hide_calls and call.op in ("send", "recv"):
+        if call and ((self.hide_calls and call.op in ("send", "recv"))
+                     or call.conn in self.hide_conns):
             self.hidden += 1
             return []
         if not self.collapse:
             return self.render(raw)
+        if self.pending and self.merge_sync(raw):
+            return []
         self.pending.append(raw)
         return self.release(final=False)
+
+    def merge_sync(self, raw: str) -> bool:
+        """"server: [sync] to the peer: X" then "client: [sync] from the peer: X"
+        become one line: "[sync] server -> client: X"."""
+        said = SYNC_TO.match(self.pending[-1])
+        heard = SYNC_FROM.match(raw)
+        if not (said and heard and said.group(2) == heard.group(2) and said.group(1) != heard.group(1)):
+            return False
+        self.pending[-1] = f"{said.group(1)}: [sync] -> {heard.group(1)}: {said.group(2)}"
+        return True
 
     def finish(self) -> List[str]:
         """The lines still held back, and a note on what was left out."""
@@ -87,10 +103,7 @@ class Display:
         if self.hidden:
             out.append(self.paint(_("({n} send and recv lines not shown: VERBOSE=1 shows "
                                     "them)").format(n=self.hidden), "dim"))
-        if self.facts:
-            out.append(self.paint(_("({n} fact lines for the harness not shown: VERBOSE=1 "
-                                    "shows them)").format(n=self.facts), "dim"))
-        self.hidden = self.facts = 0
+        self.hidden = 0  # (the fact lines left out are counted for the whole demo)
         return out
 
     # ---- repeats ----
@@ -167,6 +180,10 @@ class Display:
             self.named.add(name)
         if len(raw) <= self.width:
             return raw
+        note, asked = m.group(3) or "", m.group(4) or ""
+        if len(before) + len(note) + len(asked) + 21 > self.width:  # the note must give way
+            note = note[:max(6, self.width - len(before) - len(asked) - 25)].rstrip(", ") + "...]"
+        after = note + asked
         room = max(12, self.width - len(before) - len(after) - 9)
         tail = call.tail if call.tail is not None else call.head
         shown_head = escape_fit(call.head, room * 2 // 3, from_end=False)

@@ -39,18 +39,21 @@ def run_demo(demo, full: bool, verbose: bool) -> int:
     colour = use_colour()
     print(f"== demo {demo.number}: {demo.title}")
     failed, compared = 0, []
-    for r in demo.runs:
+    hide = demo.display.get("hide_calls", False)  # True, or the runs (1, 2...) to hide them in
+    for number, r in enumerate(demo.runs, 1):
         print()
         if r.label:
-            print(f"-- {r.label}")
-        shown = Display(colour, verbose or full, hide_calls=demo.display.get("hide_calls", False),
-                        labels=demo.display.get("labels"))
+            print(f"-- {_(r.label)}")
+        hidden = hide is True or (isinstance(hide, (list, tuple)) and number in hide)
+        shown = Display(colour, verbose or full, hide_calls=hidden,
+                        labels=demo.display.get("labels"),
+                        hide_conns=demo.display.get("hide_conns", ()))
         # The programs print every byte (--full): the picture needs them, and
         # the display shortens what a person reads.
         outcome = demolib.run_pair(r, ["--full"], on_line=lambda l: show(shown.line(l)))
         show(shown.finish())
         if not outcome.error:
-            show(draw.draw(outcome.lines, width=100, colour=colour))
+            show(draw.draw(outcome.lines, width=100, colour=colour, lesson_only=not verbose))
         if outcome.skipped and not outcome.error:
             print(_("harness: skipped on this machine: {why}").format(why=outcome.skipped))
             continue
@@ -71,6 +74,8 @@ def run_demo(demo, full: bool, verbose: bool) -> int:
             n=demo.number, where=where))
         return 1
     print(_("harness: the sends, recvs and messages above match {where}").format(where=where))
+    if not (verbose or full):
+        print(_("(connection and fact lines are not shown: VERBOSE=1 shows every line)"))
     return 0
 
 

@@ -7,6 +7,10 @@ TITLE = "the course's own fix, ported faithfully: Nagle delays, and a loop that 
 LESSON = ("The course's own header fix still fails: three sends wait on delayed ACKs, and "
           "its loop counts bytes wrongly and stops early.")
 COMPARE = ["median_ms"]  # rundemo prints the medians of both runs side by side
+# make demo-5 shows conn 1 of the broken run line by line; conn 3 (the second
+# size) and the fixed run's sends and recvs only as sentences, messages and
+# pictures (VERBOSE=1 shows every line; the harness checks them all).
+DISPLAY = {"hide_calls": [2], "hide_conns": [3]}
 
 SHORT = b"echo out; echo err >&2"  # 8 bytes of answer: "out\n" on stdout, "err\n" on stderr
 LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "
