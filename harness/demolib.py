@@ -161,7 +161,7 @@ class Demo:
     lesson: str      # the one sentence a class should take away
     live: Optional[dict] = None  # LIVE in expect.py: {"server": [args], "client": [args]}
     compare: List[str] = field(default_factory=list)  # COMPARE: facts shown run by run
-    display: dict = field(default_factory=dict)  # DISPLAY: {"hide_calls": True}, LABELS
+    display: dict = field(default_factory=dict)  # DISPLAY: how make demo-N shows it (display.py)
 
     def programs(self) -> List[str]:
         """The programs its runs start, each once, in order (for `make demo-N`)."""
@@ -179,7 +179,7 @@ def load_demo(number: int) -> Demo:
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
     return Demo(number, folder.name, names["TITLE"], names["RUNS"], path,
                 names.get("LESSON", names["TITLE"]), names.get("LIVE"), names.get("COMPARE", []),
-                {**names.get("DISPLAY", {}), "labels": names.get("LABELS", {})})
+                names.get("DISPLAY", {}))
 
 
 def all_demos() -> List[Demo]:

@@ -7,11 +7,13 @@ checks all of them; this only decides how they are shown:
   long send/recv line shows fewer of its bytes;
 - a block of lines that repeats (the same recv thirty times, the same
   command three times) is shown once, then counted;
-- connection chatter (listening, accepted, connected), the fact lines (the
-  harness reads them; the sentences say them) and, where a demo asks for it
-  (DISPLAY in its expect.py), the send/recv lines are left out, unless
-  --verbose;
-- a long byte string the demo names (LABELS in its expect.py: demo 4's long
+- connection chatter (listening, accepted, connected; the remote shell's
+  own log), the fact lines (the harness reads them; the sentences say them)
+  and, where a demo asks for it (DISPLAY in its expect.py), the send/recv
+  lines (all of a run's, with their [sync] lines, or one side's) and lines
+  of details are left out, unless --verbose; they are counted, and one line
+  at the end says how many;
+- a long byte string the demo names (DISPLAY's labels: demo 4's long
   command) is shown by its name after its first mention;
 - colour on a terminal only, never with NO_COLOR: client cyan, server
   yellow, [sync] and [step] lines dim, errors red.
@@ -26,16 +28,25 @@ from i18n import _
 WIDTH = 100
 COLOURS = {"client": "\033[36m", "server": "\033[33m", "error": "\033[31m", "dim": "\033[2m"}
 RESET = "\033[0m"
-CHATTER = re.compile(r"^(server|client): (listening on |accepted conn |connected conn )")
+CHATTER = re.compile(r"^((server|client): (listening on |accepted conn |connected conn )"
+                     r"|listening on |rsh-server: (token in |client \d+ (connected|disconnected)"
+                     r"|caught signal ))")
 FACT = re.compile(r"^(server|client) \| fact \| ")
 SYNC_TO = re.compile(r"^(server|client): \[sync\] to the peer: (.*)$")
 SYNC_FROM = re.compile(r"^(server|client): \[sync\] from the peer: (.*)$")
 SPEAKER = re.compile(r"^(server|client): ")
 DATA = re.compile(r'\| (\d+) bytes \| (".*")( \[[^\]"]*\])?( \| asked \d+)?$')
-NUMBERS = re.compile(r"#\d+|at \d+|\| \d+ bytes|\| \".*\"( \[[^\]\"]*\])?|= \d+(\.\d+)?")
+# What may differ between lines that repeat: the call's number and offset
+# (NUMBERS); after MIN_LOOSE repeats, its bytes too (BYTES) and, for a call
+# line alone, its byte count (COUNT). Never a measured value.
+NUMBERS = re.compile(r"#\d+|at \d+")
+BYTES = re.compile(r"\| \".*\"( \[[^\]\"]*\])?")
+COUNT = re.compile(r"\| \d+ bytes")
+MESSAGE = re.compile(r"^\S+ \| message #")
 ESCAPES = {10: "\\n", 13: "\\r", 9: "\\t", 34: '\\"', 92: "\\\\"}
 MAX_PERIOD = 12   # the longest block of lines looked for as a repeat
 MIN_REPEATS = 2   # a block shown once and then counted when it comes this many more times
+MIN_LOOSE = 4     # a call line counted with others of other sizes: this many more at least
 
 
 def escape(data: bytes) -> str:
@@ -55,29 +66,50 @@ def escape_fit(data: bytes, room: int, from_end: bool) -> str:
     return "".join(reversed(pieces) if from_end else pieces)
 
 
+def repeats(norm: List[str], period: int) -> int:
+    """How many more times norm's first `period` lines come again, right after."""
+    times = 0
+    while norm[(times + 1) * period:(times + 2) * period] == norm[:period]:
+        times += 1
+    return times
+
+
+def count_list(counts: List[int]) -> str:
+    """"32768 bytes (30 times), 16384 bytes": each size once, in order, with
+    how often it came; "16384 to 49152 bytes" when there are more than 3."""
+    sizes = list(dict.fromkeys(counts))
+    if len(sizes) > 3:
+        return _("{lo} to {hi} bytes").format(lo=min(sizes), hi=max(sizes))
+    parts = []
+    for n in sizes:
+        k = counts.count(n)
+        parts.append(_("{n} bytes ({k} times)").format(n=n, k=k) if k > 1 else
+                     _("{n} bytes").format(n=n))
+    return ", ".join(parts)
+
+
 class Display:
+    """hide_calls: False; True (every send and recv line of the run, and its
+    [sync] lines); or "server" / "client" (that side's send and recv lines).
+    hide_lines: patterns of lines that are details (demo 7's narration)."""
+
     def __init__(self, colour=False, verbose=False, width=WIDTH, hide_calls=False, labels=None,
-                 collapse=True, hide_conns=()):
+                 collapse=True, hide_conns=(), hide_lines=(), named=None):
         self.colour, self.verbose, self.width = colour, verbose, width
-        self.hide_calls, self.collapse = hide_calls and not verbose, collapse and not verbose
+        self.hide_calls = False if verbose else hide_calls
+        self.collapse = collapse and not verbose
         self.hide_conns = set() if verbose else set(hide_conns)
+        self.hide_lines = [] if verbose else [re.compile(p) for p in hide_lines]
         self.labels = {data: name for data, name in (labels or {}).items()}
-        self.named = set()
+        self.named = set() if named is None else named  # shared by a demo's runs
         self.pending: List[str] = []  # lines held back while a repeat may be forming
-        self.hidden = self.facts = 0
+        self.hidden = 0  # lines left out, for the one note at the end
 
     # ---- the lines of a run, one at a time ----
 
     def line(self, raw: str) -> List[str]:
         """What to print now for one line the programs printed."""
-        if not self.verbose and CHATTER.match(raw):
-            return []
-        if not self.verbose and FACT.match(raw):  # for the harness: the sentences say them
-            self.facts += 1
-            return []
-        call = parse_call(raw, 0)
-        if call and ((self.hide_calls and call.op in ("send", "recv"))
-                     or call.conn in self.hide_conns):
+        if self.left_out(raw):
             self.hidden += 1
             return []
         if not self.collapse:
@@ -86,6 +118,20 @@ class Display:
             return []
         self.pending.append(raw)
         return self.release(final=False)
+
+    def left_out(self, raw: str) -> bool:
+        if self.verbose:
+            return False
+        if CHATTER.match(raw) or FACT.match(raw) or any(p.search(raw) for p in self.hide_lines):
+            return True
+        if self.hide_calls is True and "[sync]" in raw:
+            return True
+        call = parse_call(raw, 0)
+        if not call:
+            return False
+        if call.conn in self.hide_conns:
+            return True
+        return call.op in ("send", "recv") and self.hide_calls in (True, call.side)
 
     def merge_sync(self, raw: str) -> bool:
         """"server: [sync] to the peer: X" then "client: [sync] from the peer: X"
@@ -98,13 +144,8 @@ class Display:
         return True
 
     def finish(self) -> List[str]:
-        """The lines still held back, and a note on what was left out."""
-        out = self.release(final=True)
-        if self.hidden:
-            out.append(self.paint(_("({n} send and recv lines not shown: VERBOSE=1 shows "
-                                    "them)").format(n=self.hidden), "dim"))
-        self.hidden = 0  # (the fact lines left out are counted for the whole demo)
-        return out
+        """The lines still held back (self.hidden: how many were left out)."""
+        return self.release(final=True)
 
     # ---- repeats ----
 
@@ -126,15 +167,23 @@ class Display:
         return out
 
     def repeat_at_start(self):
-        """(period, how many more times the first `period` lines come again)."""
-        norm = [NUMBERS.sub("#", line) for line in self.pending]  # alike, not equal
+        """(period, how many more times the first `period` lines come again):
+        lines equal but for their numbers and offsets; or, for MIN_LOOSE
+        repeats and more, alike but for their bytes; or, for a call line
+        alone, for its byte count too."""
+        exact = [NUMBERS.sub("#", line) for line in self.pending]
+        # a message is the lesson's result: never shown only as "alike"
+        alike = [line if MESSAGE.match(line) else BYTES.sub("#", line) for line in exact]
         best = (1, 0)
-        for period in range(1, MAX_PERIOD + 1):
-            times = 0
-            while norm[(times + 1) * period:(times + 2) * period] == norm[:period]:
-                times += 1
-            if times and period * times > best[0] * best[1]:
-                best = (period, times)
+        for norm, least in ((exact, 1), (alike, MIN_LOOSE)):
+            for period in range(1, MAX_PERIOD + 1):
+                times = repeats(norm, period)
+                if times >= least and period * times > best[0] * best[1]:
+                    best = (period, times)
+        sizes = [COUNT.sub("#", line) for line in alike]
+        times = repeats(sizes, 1)
+        if times >= MIN_LOOSE and times > best[0] * best[1] and parse_call(self.pending[0], 0):
+            best = (1, times)
         return best
 
     def shown_block(self, block: List[str], times: int, last: str) -> List[str]:
@@ -143,7 +192,17 @@ class Display:
         out = [line for raw in block for line in self.render(raw)]
         first, final = re.search(r"#(\d+)", block[0]), re.search(r"#(\d+)", last)
         span = f" (#{int(first.group(1)) + 1}..#{final.group(1)})" if first and final else ""
-        if len(block) == 1:
+        call = parse_call(block[0], 0)
+        if len(block) == 1 and call and first and final:
+            counts = [c.count for c in (parse_call(l, 0) for l in self.pending[1:times + 1]) if c]
+            a, b = int(first.group(1)) + 1, final.group(1)
+            if len(set(counts)) == 1:
+                text = _("... {op} #{a}..#{b}: {count} bytes each").format(
+                    op=call.op, a=a, b=b, count=counts[0])
+            else:
+                text = _("... {op} #{a}..#{b}: {sizes}").format(
+                    op=call.op, a=a, b=b, sizes=count_list(counts))
+        elif len(block) == 1:
             text = _("... and {times} more like it{span}").format(times=times, span=span)
         else:
             text = _("... and the same {n} lines {times} more times{span}").format(
@@ -157,6 +216,7 @@ class Display:
         call = parse_call(raw, 0)
         if call:
             return [self.paint(self.fit_call(raw, call), call.side)]
+        raw = self.name_in_sentence(raw)
         kind = "dim" if ("[sync]" in raw or "[step]" in raw) else \
             "error" if ": error" in raw else None
         m = SPEAKER.match(raw)
@@ -165,6 +225,20 @@ class Display:
         indent = " " * len(m.group(0))
         return [self.paint(part, kind) for part in
                 textwrap.wrap(raw, self.width, subsequent_indent=indent, break_long_words=True)]
+
+    def name_in_sentence(self, raw: str) -> str:
+        """A named byte string that a sentence quotes (whole, or as the
+        programs shorten it: 32 bytes ... 16 bytes), by its name."""
+        for data, name in self.labels.items():
+            forms = [f'"{escape(data)}"']
+            if len(data) > 48:
+                forms.append(f'"{escape(data[:32])}" ... "{escape(data[-16:])}"')
+            for form in forms:
+                if form in raw and name not in self.named:
+                    self.named.add(name)  # the first mention shows the bytes
+                elif form in raw:
+                    raw = raw.replace(form, f"«{name}»")
+        return raw
 
     def fit_call(self, raw: str, call) -> str:
         """The line with its bytes named, or fewer of them shown, to fit."""

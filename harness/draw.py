@@ -314,8 +314,9 @@ class Block:
     """The picture of one stream: a title, then a row per kind of call, each
     with its summary and notes."""
 
-    def __init__(self, out: Out, s: Stream):
+    def __init__(self, out: Out, s: Stream, said=None):
         self.out, self.s = out, s
+        self.said = set() if said is None else said
         self.room = out.width - LABEL
         self.axis = choose_axis(s, self.room)
         self.bar_end = self.axis.col(s.length)
@@ -395,15 +396,20 @@ class Block:
         """The characters, what the demo measured, and what the marks mean."""
         s, out = self.s, self.out
         if s.chars and self.axis.per_byte and len(s.chars) <= 12:
-            out.text(characters_note(s), indent=LABEL, style="dim")
+            self.once(characters_note(s))
         for note in facts_notes(s):
             out.text(note, indent=LABEL, style="dim")
         if self.marks_used:
             words = {"S": _("S = inside a send"), "H": _("H = inside a frame header"),
                      "C": _("C = inside a character")}
-            out.text(_("under a cut: {marks}").format(
-                marks=" · ".join(words[k] for k in "SHC" if k in self.marks_used)),
-                indent=LABEL, style="dim")
+            self.once(_("under a cut: {marks}").format(
+                marks=" · ".join(words[k] for k in "SHC" if k in self.marks_used)))
+
+    def once(self, note: str):
+        """A note that says the same in every picture: only the first time."""
+        if note not in self.said:
+            self.said.add(note)
+            self.out.text(note, indent=LABEL, style="dim")
 
 
 # ---------------------------------------------------------------- every run
@@ -418,23 +424,38 @@ def cuts_match(s: Stream) -> bool:
     return bool(s.sends) and call_ends(s.sends) == call_ends(s.recvs)
 
 
-def lesson_streams(streams: List[Stream]) -> List[Stream]:
-    cut = [s for s in streams if not cuts_match(s)]
-    return cut or [s for s in streams if s.messages]
+def lesson_streams(streams: List[Stream], conns=None) -> List[Stream]:
+    """The streams worth a picture when lines are few: those of the given
+    connections; else those whose recvs are cut elsewhere than the sends or,
+    where none is, those that carry messages. One per connection: the one cut
+    elsewhere than its sends, else the one that carries messages (answers)."""
+    if conns is not None:
+        chosen = [s for s in streams if s.conn in conns]
+    else:
+        chosen = [s for s in streams if not cuts_match(s)] or [s for s in streams if s.messages]
+    def worth(s):  # cut elsewhere than the sends first, then carrying messages
+        return (not cuts_match(s), bool(s.messages))
+    best = {}
+    for s in chosen:
+        if s.conn not in best or worth(s) > worth(best[s.conn]):
+            best[s.conn] = s
+    return [s for s in chosen if best[s.conn] is s]
 
 
 def draw(lines: Sequence[str], width: int = 100, colour: bool = False,
-         full_bytes=None, lesson_only: bool = False) -> List[str]:
+         full_bytes=None, lesson_only: bool = False, conns=None, said=None) -> List[str]:
     """The picture of every run in lines, as lines of at most `width` columns.
     colour: ANSI colours (only when the caller knows it writes to a terminal).
     full_bytes: optional {(conn, "up"|"down"): bytes}, see streams.analyse().
-    lesson_only: only the streams whose recvs are cut elsewhere than the sends
-    (or, in a run where none is, those that carry messages): make demo-N,
-    where lines are few."""
+    lesson_only: only the streams lesson_streams() picks (of the connections
+    in conns, if given): make demo-N, where lines are few.
+    said: a set shared by the pictures of one demo: a legend they would all
+    repeat is shown the first time only."""
     out = Out(max(width, 40), colour)
+    said = set() if said is None else said
     runs = analyse(lines, full_bytes)
     if lesson_only:
-        runs = [(sec, lesson_streams(streams)) for sec, streams in runs]
+        runs = [(sec, lesson_streams(streams, conns)) for sec, streams in runs]
     for k, (sec, streams) in enumerate(runs):
         titled = len(runs) > 1 or sec.label
         if titled:
@@ -444,7 +465,7 @@ def draw(lines: Sequence[str], width: int = 100, colour: bool = False,
         for i, s in enumerate(streams):
             if i or titled:
                 out.blank()
-            Block(out, s).draw()
+            Block(out, s, said).draw()
     if not runs:
         out.text(nothing_to_draw())
     return out.lines

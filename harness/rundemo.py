@@ -38,22 +38,25 @@ def show(lines):
 def run_demo(demo, full: bool, verbose: bool) -> int:
     colour = use_colour()
     print(f"== demo {demo.number}: {demo.title}")
-    failed, compared = 0, []
-    hide = demo.display.get("hide_calls", False)  # True, or the runs (1, 2...) to hide them in
+    failed, compared, hidden = 0, [], 0
+    d = demo.display
+    named, said = set(), set()  # shared by the runs: a label, a legend is explained once
     for number, r in enumerate(demo.runs, 1):
         print()
         if r.label:
             print(f"-- {_(r.label)}")
-        hidden = hide is True or (isinstance(hide, (list, tuple)) and number in hide)
-        shown = Display(colour, verbose or full, hide_calls=hidden,
-                        labels=demo.display.get("labels"),
-                        hide_conns=demo.display.get("hide_conns", ()))
+        shown = Display(colour, verbose or full, hide_calls=calls_hidden(d, number),
+                        labels=d.get("labels"), hide_conns=d.get("hide_conns", ()),
+                        hide_lines=d.get("hide_lines", ()), named=named)
         # The programs print every byte (--full): the picture needs them, and
         # the display shortens what a person reads.
         outcome = demolib.run_pair(r, ["--full"], on_line=lambda l: show(shown.line(l)))
         show(shown.finish())
+        hidden += shown.hidden
         if not outcome.error:
-            show(draw.draw(outcome.lines, width=100, colour=colour, lesson_only=not verbose))
+            conns = d.get("pictures", {}).get(number)
+            show(draw.draw(outcome.lines, width=100, colour=colour, lesson_only=not verbose,
+                           conns=None if verbose else conns, said=said))
         if outcome.skipped and not outcome.error:
             print(_("harness: skipped on this machine: {why}").format(why=outcome.skipped))
             continue
@@ -74,9 +77,21 @@ def run_demo(demo, full: bool, verbose: bool) -> int:
             n=demo.number, where=where))
         return 1
     print(_("harness: the sends, recvs and messages above match {where}").format(where=where))
-    if not (verbose or full):
-        print(_("(connection and fact lines are not shown: VERBOSE=1 shows every line)"))
+    if hidden:
+        print(_("({n} lines not shown - connections, facts, calls the pictures show: "
+                "VERBOSE=1 shows every line)").format(n=hidden))
     return 0
+
+
+def calls_hidden(display: dict, run_number: int):
+    """DISPLAY's hide_calls for one run: True for every run, a list of runs,
+    or {run: True or "server" or "client"}."""
+    hide = display.get("hide_calls", False)
+    if isinstance(hide, dict):
+        return hide.get(run_number, False)
+    if isinstance(hide, (list, tuple)):
+        return run_number in hide
+    return hide
 
 
 def run_step(demo) -> int:

@@ -74,9 +74,10 @@ static void say_what_happened(size_t left_over, const char *last, size_t n)
 
     demo_fact("outcome", "answer 3: old bytes%s%s", hello ? " + hello" : "",
               world ? " + world" : "");
-    if (left_over > 0)
-        demo_say("recv(1024) cut the first answer after 1024 bytes. Its other %zu bytes "
-                 "waited in the receive buffer, so the answer shown for the next "
-                 "command was the rest of the first: TCP does not know where an "
-                 "answer ends.", left_over);
+    if (left_over > 0) {
+        demo_say("recv(1024) cut the first answer at 1024 bytes; its other %zu waited in the "
+                 "receive buffer,", left_over);
+        demo_say("so the next command got the rest of the first: TCP does not know where an "
+                 "answer ends.");
+    }
 }

@@ -9,6 +9,9 @@ LIVE = {}  # make demo-4 LIVE=40: the client reads as soon as it has sent
 LONG_COMMAND = (b"awk 'BEGIN { for (i = 1; i <= 100; i++) "
                 b"printf \"line %03d of a long output\\n\", i }'")
 LONG = b"".join(b"line %03d of a long output\n" % i for i in range(1, 101))  # 2600 bytes
+# make demo-4: the server's send and recv lines repeat the client's (VERBOSE=1
+# shows them); the long command is named after its first mention
+DISPLAY = {"hide_calls": {1: "server"}, "labels": {LONG_COMMAND: "the long command"}}
 
 RUNS = [
     run("04-truncate-server", "04-truncate-client", label="broken: no boundaries", calls=[

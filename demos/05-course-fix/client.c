@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);
 
-    for (int i = 0; i < 2; i++) /* short answers: the fix works */
+    for (int i = 0; i < TRACED_SHORT_COMMANDS; i++) /* a short answer: the fix works */
         ask(&t, conn, SHORT_COMMAND);
     if (ask(&t, conn, DEMO_LONG_COMMAND) == CUT)  /* 2600 bytes: read short */
         ask(&t, conn, "echo hi");                 /* its header: old output */
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 
     conn = demo_connect(&a, 3);                   /* a second size: 4000 bytes */
     t = demo_trace(3, &a);
+    demo_say("conn 3: a second long answer, 4000 bytes, read by the same loop");
     ask(&t, conn, COMMAND_4000);                  /* read short too */
     demo_close(conn);
     return 0;
@@ -81,9 +82,9 @@ static enum answer ask(struct trace *t, int conn, const char *command)
     memcpy(&total_size, header, 4);               /* struct.unpack('i', header)[0] */
     if (total_size < 0 || total_size > MAX_ANSWER) {
         demo_fact("garbage_length", "%ld", (long)total_size);
-        demo_say("The header %s reads as %ld: 4 bytes of the previous answer. The notes' "
-                 "client would wait for that many bytes for ever; we stop.",
+        demo_say("The header %s reads as %ld: it is 4 bytes of the previous answer.",
                  demo_escape(header, 4, 1), (long)total_size);
+        demo_say("The notes' client would wait for that many bytes for ever; we stop.");
         return GARBAGE;
     }
     if (t->conn == 1 && t->recvs == 1)
@@ -102,9 +103,8 @@ static enum answer ask(struct trace *t, int conn, const char *command)
         return WHOLE;
     demo_fact(t->conn == 1 ? "bytes_left_unread" : "bytes_left_unread_4000", "%ld",
               total_size - got);
-    demo_say("recv_size %ld >= %ld ended the loop after %ld of the %ld bytes: the other %ld "
-             "wait unread for the next command.", recv_size, (long)total_size, got,
-             (long)total_size, total_size - got);
+    demo_say("recv_size %ld >= %ld ended the loop at %ld of %ld bytes; %ld wait for the next "
+             "command.", recv_size, (long)total_size, got, (long)total_size, total_size - got);
     return CUT;
 }
 
@@ -114,6 +114,6 @@ static void say_byte_order(int32_t total)
     unsigned long other = (unsigned long)swap((uint32_t)total);
 
     demo_fact("header_in_other_byte_order", "%lu", other);
-    demo_say("struct.pack('i') wrote this machine's byte order: a peer with the other "
-             "order reads %ld as %lu.", (long)total, other);
+    demo_say("struct.pack('i') used this machine's byte order: the other order reads %ld as "
+             "%lu.", (long)total, other);
 }

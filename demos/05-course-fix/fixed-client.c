@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     struct trace t = demo_trace(1, &a);
     demo_expect_frames(&t); /* the answers are frames: recv lines say where the headers are */
 
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < TRACED_SHORT_COMMANDS; i++)
         ask(&t, conn, SHORT_COMMAND);
     ask(&t, conn, DEMO_LONG_COMMAND); /* 2600 bytes, whole */
     ask(&t, conn, "echo hi");         /* and the next answer is its own */
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     demo_expect_frames(&t);
     ask(&t, conn, COMMAND_4000);
     demo_close(conn);
-    demo_say("Every answer complete, each its own; compare the median time per command "
-             "with the three-send server's above.");
+    demo_say("Every answer whole and its own; compare the median time per command with the "
+             "broken run's.");
     return 0;
 }

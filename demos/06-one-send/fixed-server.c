@@ -52,9 +52,8 @@ int main(int argc, char **argv)
 
     int ok = t.recvs > 1 && len == SIZE;
     if (ok)
-        demo_say("The frame still came in %d recvs; the reader kept the pieces "
-                 "and delivered one message of %u bytes when the length said it was "
-                 "complete.", t.recvs, (unsigned)len);
+        demo_say("The frame still came in %d recvs; the reader joined them into one message "
+                 "of %u bytes.", t.recvs, (unsigned)len);
     frame_reader_free(&reader);
     free(buf);
     return ok ? 0 : 1;

@@ -84,16 +84,17 @@ static void report(const struct trace *t, const struct pieces *p, int rcvbuf, in
     demo_fact("largest", "%zu", p->largest);
     demo_fact("bytes", "%ld", t->rcvd);
     if (small)
-        demo_say("We asked for a %d-byte receive buffer (the kernel gave %d): so that the "
-                 "pieces are many on every kernel.", RCVBUF, rcvbuf);
+        demo_say("We asked for a %d-byte receive buffer (the kernel gave %d), so the pieces "
+                 "are many.", RCVBUF, rcvbuf);
     else
-        demo_say("The system's own receive buffer, which Linux grows while data flows: "
-                 "%d bytes by the end.", rcvbuf);
+        demo_say("The system's own receive buffer (Linux grows it while data flows): %d bytes "
+                 "at the end.", rcvbuf);
     if (p->recvs > 1)
-        demo_say("One send of %d bytes took %d recvs. Each asked for all %d bytes and got "
-                 "less, at most %zu: what had arrived by then.", SIZE, p->recvs, SIZE,
-                 p->largest);
-    else
-        demo_say("This time one recv returned all %d bytes: the buffer had room and the reader "
-                 "came late. Nothing says it will next time.", SIZE);
+        demo_say("One send of %d bytes took %d recvs; each asked for all of it and got what "
+                 "had come: at most %zu.", SIZE, p->recvs, p->largest);
+    else {
+        demo_say("This time one recv returned all %d bytes: the reader came late, and the "
+                 "buffer had room.", SIZE);
+        demo_say("Nothing says it will next time.");
+    }
 }

@@ -20,7 +20,9 @@ from demolib import run, send, message, frame, rule
 TITLE = "who merged them: Nagle, TCP_CORK or the receive buffer? (TCP_NODELAY: still one recv)"
 LESSON = ("Nagle merges small writes while an ACK is outstanding, TCP_CORK until uncorked, "
           "TCP_NODELAY turns Nagle off - and the receive buffer merges the bytes anyway.")
-DISPLAY = {"hide_calls": True}  # the picture after each run shows every send and recv
+# make demo-7 leads with the table: the per-connection narration, the send
+# and recv lines and the [sync] lines are details (VERBOSE=1); two pictures
+DISPLAY = {"hide_calls": True, "hide_lines": [r"^client: conn \d+: "], "pictures": {1: [4, 5]}}
 
 WORDS = [b"hello", b"world", b"how", b"are", b"you"]
 AFTER_HI = [b"hi", b"hello", b"world"]  # conns 5 and 6: "hi", then hello and world

@@ -6,7 +6,7 @@ from demolib import run, send, recv, message, frame, rule
 
 # make demo-9 shows the sentences and the byte pictures (each recv in hex, each
 # cut character marked); VERBOSE=1 shows the send and recv lines too.
-DISPLAY = {"hide_calls": True}
+DISPLAY = {"hide_calls": True, "pictures": {2: [1]}}
 TITLE = "split characters: recv cuts a UTF-8 or GBK character; whole messages decode"
 LESSON = "A recv can end inside a character: decode whole messages, never single recvs."
 
