@@ -19,11 +19,11 @@ checks all of them; this only decides how they are shown:
   yellow, [sync] and [step] lines dim, errors red.
 """
 import re
-import textwrap
 from typing import List, Optional
 
 from demolib import parse_call
 from i18n import _
+from textcells import display_width
 
 WIDTH = 100
 COLOURS = {"client": "\033[36m", "server": "\033[33m", "error": "\033[31m", "dim": "\033[2m"}
@@ -64,6 +64,34 @@ def escape_fit(data: bytes, room: int, from_end: bool) -> str:
         pieces.append(e)
         used += len(e)
     return "".join(reversed(pieces) if from_end else pieces)
+
+
+WIDE = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"  # CJK, and its punctuation
+TOKEN = re.compile(f"[{WIDE}]|[^\\s{WIDE}]+|\\s+")
+
+
+def wrap(text: str, width: int, indent: str) -> List[str]:
+    """text in lines of at most width columns (a Chinese character takes
+    two), broken at spaces or between Chinese characters; the lines after
+    the first start with indent. A word longer than a line is cut."""
+    lines, line = [], ""
+    for token in TOKEN.findall(text):
+        if display_width(line + token) <= width:
+            line += token
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+            line = indent
+        token = token.lstrip() if line == indent else token
+        while display_width(line + token) > width:  # a word longer than a line
+            room = width - display_width(line)
+            cut = next(i for i in range(len(token), -1, -1) if display_width(token[:i]) <= room)
+            lines.append(line + token[:cut])
+            line, token = indent, token[cut:]
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def repeats(norm: List[str], period: int) -> int:
@@ -220,11 +248,10 @@ class Display:
         kind = "dim" if ("[sync]" in raw or "[step]" in raw) else \
             "error" if ": error" in raw else None
         m = SPEAKER.match(raw)
-        if len(raw) <= self.width or not m:
+        if display_width(raw) <= self.width:
             return [self.paint(raw, kind)]
-        indent = " " * len(m.group(0))
-        return [self.paint(part, kind) for part in
-                textwrap.wrap(raw, self.width, subsequent_indent=indent, break_long_words=True)]
+        indent = " " * len(m.group(0)) if m else ""
+        return [self.paint(part, kind) for part in wrap(raw, self.width, indent)]
 
     def name_in_sentence(self, raw: str) -> str:
         """A named byte string that a sentence quotes (whole, or as the
