@@ -67,7 +67,8 @@ def escape_fit(data: bytes, room: int, from_end: bool) -> str:
 
 
 WIDE = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"  # CJK, and its punctuation
-TOKEN = re.compile(f"[{WIDE}]|[^\\s{WIDE}]+|\\s+")
+CLOSING = "，。：；、！？）」』】》"  # never the first of a line: it goes with what it follows
+TOKEN = re.compile(f"(?:[{WIDE}]|[^\\s{WIDE}]+)[{CLOSING}]*|\\s+")
 
 
 def wrap(text: str, width: int, indent: str) -> List[str]:

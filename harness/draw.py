@@ -228,7 +228,7 @@ def put_headers(row: Row, s: Stream, axis: Axis) -> bool:
     for f in s.frames:
         c0, c1 = axis.col(f.at), axis.col(min(f.at + 4, s.length))
         inner = max(c1 - c0 - 1, 0)
-        label = next((t for t in (_("len {n}").format(n=f.length), str(f.length))
+        label = next((t for t in (f"len {f.length}", str(f.length))
                       if display_width(t) <= inner), None)
         if label is None:
             label, fitted = "=" * inner, False

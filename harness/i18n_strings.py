@@ -4,7 +4,8 @@ found in the code: the formats of demo_say()/demo_die() and the N_("...")
 strings in the demo programs, `_("...")` in the harness, each demo's TITLE,
 LESSON and run labels, and the Makefiles' target descriptions (## ...).
 With --missing LANG: those that lang/LANG.txt does not translate yet, in the
-table's own format, ready to be filled in."""
+table's own format, ready to be filled in; with --stale LANG: the sentences
+the table translates that nothing says any more."""
 import ast
 import re
 import sys
@@ -41,7 +42,7 @@ def c_sentences(text: str):
 def python_sentences(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
                 and node.args and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
             yield node.args[0].value
@@ -89,6 +90,11 @@ def escape(text: str) -> str:
 
 def main(argv) -> int:
     found = sentences()
+    if argv[:1] == ["--stale"] and len(argv) == 2:  # translated, but said nowhere any more
+        for s in load(argv[1]):
+            if s not in found:
+                print(f"en: {escape(s)}")
+        return 0
     if argv[:1] == ["--missing"] and len(argv) == 2:
         table = load(argv[1])
         for s, where in found.items():

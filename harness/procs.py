@@ -190,17 +190,45 @@ def course_server(script, first_line):
     raise AssertionError(f"{script}: no free port in 5 tries")
 
 
-def run_bounded(cmd, stdin=b"", seconds=5.0):
+def run_bounded(cmd, stdin=b"", seconds=5.0, hangs_after=None, grace=0.5):
     """Run a program for at most seconds: (exit code, stdout, stderr), the
     exit code None if it was still running and had to be killed (a course
-    program that waits for ever is expected to; its output so far is kept)."""
+    program that waits for ever is expected to; its output so far is kept).
+    hangs_after: a test of its stdout so far; once it holds, the program is
+    given `grace` seconds more to end, then killed - what a program prints
+    before it waits for ever is known, so the test need not wait the bound."""
     cmd = [str(c) for c in cmd]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)
+    p.stdin.write(stdin)
+    p.stdin.close()
+    out, err, deadline = b"", b"", time.monotonic() + seconds
+    streams = {p.stdout.fileno(): "out", p.stderr.fileno(): "err"}
+    while streams and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(streams), [], [], 0.05)
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                del streams[fd]
+            elif streams[fd] == "out":
+                out += chunk
+            else:
+                err += chunk
+        if hangs_after and hangs_after(out):
+            deadline = min(deadline, time.monotonic() + grace)
+            hangs_after = None
     try:
-        out, err = p.communicate(stdin, timeout=seconds)
-        return p.returncode, out, err
+        code = p.wait(max(0.0, deadline - time.monotonic()) if streams else 5)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        return None, out, err
+        p.wait()
+        code = None
+    for fd in streams:  # what it printed before it was stopped
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out, err = (out + chunk, err) if streams[fd] == "out" else (out, err + chunk)
+    p.stdout.close()
+    p.stderr.close()
+    return code, out, err

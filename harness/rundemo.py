@@ -14,6 +14,7 @@ usage: rundemo.py [--full] [--verbose] [--live RUNS] [--step] N | --list | --pro
 """
 import argparse
 import os
+import signal
 import sys
 from collections import defaultdict
 
@@ -37,7 +38,7 @@ def show(lines):
 
 def run_demo(demo, full: bool, verbose: bool) -> int:
     colour = use_colour()
-    print(f"== demo {demo.number}: {demo.title}")
+    print(_("== demo {n}: {title}").format(n=demo.number, title=_(demo.title)))
     failed, compared, hidden = 0, [], 0
     d = demo.display
     named, said = set(), set()  # shared by the runs: a label, a legend is explained once
@@ -103,10 +104,10 @@ def run_step(demo) -> int:
               file=sys.stderr)
         return 2
     colour = use_colour()
-    print(f"== demo {demo.number}: {demo.title}")
+    print(_("== demo {n}: {title}").format(n=demo.number, title=_(demo.title)))
     for r in demo.runs:
         print()
-        print(f"-- {r.label}")
+        print(f"-- {_(r.label)}")
         shown = Display(colour, verbose=False, collapse=False)
         pair = demolib.PairRun(r, ["--full", "--step"], None, stdin_pipes=True)
         waiting = set()  # sides whose next recv line answers the question
@@ -198,4 +199,5 @@ def main(argv) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # make demo-7 | head: stop quietly
     sys.exit(main(sys.argv[1:]))

@@ -229,7 +229,7 @@ def header_boxes(svg: Svg, s: Stream, axis: PxAxis, y):
     for i, f in enumerate(s.frames, 1):
         a, b = f.at, min(f.at + 4, s.length)
         w = axis.width(a, b)
-        label = fit_text([_("len {n}").format(n=f.length), str(f.length)], w)
+        label = fit_text([f"len {f.length}", str(f.length)], w)
         if not label:
             unlabelled.append(f)
         box(svg, axis.x(a), y, w, BOX_H, "header",

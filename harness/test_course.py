@@ -30,12 +30,13 @@ def printed_bytes(text: bytes):
             if line.startswith(("b'", 'b"'))]
 
 
-def suite_server(name, client_cmd, stdin=b"", seconds=8):
+def suite_server(name, client_cmd, stdin=b"", seconds=8, hangs_after=None):
     """A suite server, a course client against it: (client result, server exit
     code, server output, the server). A demo server must exit by itself once
-    its client is gone; rsh-server serves on, and must still run: it gets SIGTERM."""
+    its client is gone; rsh-server serves on, and must still run: it gets SIGTERM.
+    hangs_after: see run_bounded (a course client expected to wait for ever)."""
     with c_server(name) as server:
-        result = run_bounded([*client_cmd, server.port], stdin, seconds)
+        result = run_bounded([*client_cmd, server.port], stdin, seconds, hangs_after)
         if name == "rsh-server":
             return result, 0, server.stop(), server
         code, out = server.finish(12)
@@ -179,9 +180,11 @@ def recv_sizes(out: bytes):
 def test_course_fix_client_to_demo5_server():
     """The notes' fix client, typed at: the 2600-byte answer is read short
     (recv_size 1024, then 3072: 2048 bytes shown), then the next header is old
-    output and the client waits for ever (killed here after a few seconds)."""
+    output and the client waits for ever (killed here once it has printed
+    a recv_size for the garbage answer, and half a second more went by)."""
     (code, out, err), scode, sout, server = suite_server(
-        "05-course-fix-server", [PY, COURSE / "fix_client_000.py"], f"{AWK}\necho hi\n".encode(), 4)
+        "05-course-fix-server", [PY, COURSE / "fix_client_000.py"], f"{AWK}\necho hi\n".encode(), 8,
+        hangs_after=lambda out: len(recv_sizes(out)) >= 3)  # 1024, 3072, then the garbage loop
     text = out.decode("utf-8", "replace")
     expect(recv_sizes(out)[:2] == [1024, 3072] and LINES[:2048].decode() in text
            and LINES[2048:].decode() not in text and code is None,
@@ -228,7 +231,8 @@ def test_course_fix_client_hangs_on_the_suite_big_endian_header():
     struct.unpack('i') and waits for 671744000 bytes; the suite's server is not
     the one that hangs: it exits once the client is gone."""
     (code, out, err), scode, sout, server = suite_server(
-        "05-course-fix-fixed-server", [PY, COURSE / "fix_client_000.py"], f"{AWK}\n".encode(), 3)
+        "05-course-fix-fixed-server", [PY, COURSE / "fix_client_000.py"], f"{AWK}\n".encode(), 8,
+        hangs_after=lambda out: len(recv_sizes(out)) >= 1)
     expect(code is None and recv_sizes(out)[:1] == [1024] and scode == 0,
            "expected the notes' fix client to hang reading the big-endian header 00 00 0a 28 "
            "as 671744000, and 05-course-fix-fixed-server to exit 0 once it is gone",

@@ -52,6 +52,6 @@ def _make(number: int, lang: str):
 
 for _folder in sorted(DEMOS.glob("[0-9][0-9]-*")):
     if (_folder / "expect.py").exists():
-        for _lang in ("en",):
+        for _lang in ("en", "zh"):
             _t = _make(int(_folder.name[:2]), _lang)
             globals()[_t.__name__] = _t

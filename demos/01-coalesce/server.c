@@ -31,13 +31,18 @@ static void say_what_happened(size_t first, const struct trace *t)
 {
     if (first >= DEMO_WORDS_SIZE) {
         demo_fact("outcome", "helloworld in one recv");
-        demo_say("One recv returned the bytes of both sends%s. TCP is a byte stream: "
-                 "send() only copies bytes into the kernel, and nothing marks "
-                 "where one send ended.", first > DEMO_WORDS_SIZE ? ", and more" : "");
+        if (first > DEMO_WORDS_SIZE)
+            demo_say("One recv returned the bytes of both sends, and more.");
+        else
+            demo_say("One recv returned the bytes of both sends.");
+        demo_say("TCP is a byte stream: send() only copies bytes into the kernel, and nothing "
+                 "marks where one send ended.");
     } else {
         demo_fact("outcome", "hello, then world");
         demo_say("The first recv returned %zu bytes: only part had arrived when the server "
-                 "read%s. Run it again: how the bytes are cut is up to timing.", first,
-                 t->recvs > 2 ? "; later recvs got the rest" : "");
+                 "read.", first);
+        if (t->recvs > 2)
+            demo_say("Later recvs got the rest.");
+        demo_say("Run it again: how the bytes are cut is up to timing.");
     }
 }

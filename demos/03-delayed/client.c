@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     demo_send(&t1, conn, DEMO_HELLO, strlen(DEMO_HELLO));
     demo_pause_between_sends(&a); /* time.sleep(5) in the notes */
     /* On a busy machine the server may not have run yet: check, don't hope. */
-    demo_sync_wait(sync, "read the first send");
+    demo_sync_wait(sync, N_("read the first send"));
     demo_send(&t1, conn, DEMO_WORLD, strlen(DEMO_WORLD));
     demo_close(conn);
 

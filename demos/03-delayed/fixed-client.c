@@ -18,7 +18,7 @@ int main(int argc, char **argv)
     demo_say("pause %ld ms (time.sleep in the notes)", a.pause_ms);
     demo_pause_ms(a.pause_ms);
     /* On a busy machine the server may not have run yet: check, don't hope. */
-    demo_sync_wait(sync, "read the first send");
+    demo_sync_wait(sync, N_("read the first send"));
     demo_send_frame(&t1, conn, DEMO_WORLD, strlen(DEMO_WORLD));
     demo_close(conn);
 

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     struct trace t1 = demo_trace(1, &a);
     demo_expect_frames(&t1); /* recv lines say where the headers are */
     receive(&t1, &r1, conn);
-    demo_sync_post(sync, "read the first send");
+    demo_sync_post(sync, N_("read the first send"));
     while (receive(&t1, &r1, conn) > 0) /* the rest, until the client closes */
         ;
     close(conn);
@@ -44,9 +44,12 @@ int main(int argc, char **argv)
     }
 
     int ok = t1.messages == 2 && (conn < 0 || t2.messages == 2);
-    if (ok)
-        demo_say("Two messages on %s, however the recvs cut them: the lengths, not the "
-                 "timing, mark where a message ends.", conn < 0 ? "conn 1" : "each connection");
+    if (ok && conn < 0)
+        demo_say("Two messages on conn 1, however the recvs cut them: the lengths, not the "
+                 "timing, mark where a message ends.");
+    else if (ok)
+        demo_say("Two messages on each connection, however the recvs cut them: the lengths, "
+                 "not the timing, mark where a message ends.");
     frame_reader_free(&r1);
     frame_reader_free(&r2);
     return ok ? 0 : 1;

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     int conn = demo_accept(listener, 1);
     struct trace t1 = demo_trace(1, &a);
     size_t first = demo_recv(&t1, conn, buf, sizeof buf);
-    demo_sync_post(sync, "read the first send");
+    demo_sync_post(sync, N_("read the first send"));
     while (demo_recv(&t1, conn, buf, sizeof buf) > 0) /* the rest, until the client closes */
         ;
     close(conn);

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         demo_send(&t, conn, commands[i], strlen(commands[i])); /* client.send(cmd) */
         /* Read only once the server has sent its whole answer, so every run shows
          * the same bytes; a real client that reads sooner is no better off. */
-        demo_sync_wait(sync, "the whole answer is sent");
+        demo_sync_wait(sync, N_("the whole answer is sent"));
         n = demo_recv(&t, conn, answer, sizeof answer); /* data = client.recv(1024) */
         size_t queued = demo_queued(conn);
         demo_say("answer to %s begins %s; %zu more bytes wait unread",

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
         char *out = demo_run_shell(cmd, &len, NULL);
         demo_say("ran %s -> %zu bytes of output", demo_escape(cmd, n, 0), len);
         demo_send(&t, conn, out, len); /* conn.send(stdout + stderr): no length, no end mark */
-        demo_sync_post(sync, "the whole answer is sent");
+        demo_sync_post(sync, N_("the whole answer is sent"));
         free(out);
     }
     return 0;

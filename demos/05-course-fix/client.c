@@ -97,7 +97,7 @@ static enum answer ask(struct trace *t, int conn, const char *command)
     while (recv_size < total_size) {              /* the notes' loop, as written */
         got += (long)demo_recv(t, conn, recv_data + got, 1024);
         recv_size += got;                         /* += len(recv_data) */
-        demo_say("recv_size = %ld", recv_size);   /* print(recv_size) */
+        demo_say_as_is("recv_size = %ld", recv_size); /* print(recv_size) */
     }
     if (got == total_size)
         return WHOLE;

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     struct trace t = demo_trace(1, &a);
     /* With --full our send line is 1 MiB long and leaves in many writes: let the
      * server print its accept line first, so that no line lands inside ours. */
-    demo_sync_wait(sync, "conn 1 accepted");
+    demo_sync_wait(sync, N_("conn 1 accepted"));
 
     demo_send(&t, conn, data, SIZE); /* client.send(data): one call, 1048576 bytes */
     /* Nothing more to print: the server is still reading, and its lines must

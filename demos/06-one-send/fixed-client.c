@@ -15,7 +15,7 @@ int main(int argc, char **argv)
     int sync = demo_connect_sync(&a);
     int conn = demo_connect(&a, 1);
     struct trace t = demo_trace(1, &a);
-    demo_sync_wait(sync, "conn 1 accepted"); /* as in client.c */
+    demo_sync_wait(sync, N_("conn 1 accepted")); /* as in client.c */
 
     demo_send_frame(&t, conn, data, SIZE); /* 00 10 00 00, then the 1 MiB: one call */
     close(conn);

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);
-    demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
+    demo_sync_post(sync, N_("conn 1 accepted")); /* and nothing to print until data comes */
     struct trace t = demo_trace(1, &a);
     demo_expect_frames(&t); /* recv lines say where the headers are */
 

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);
-    demo_sync_post(sync, "conn 1 accepted"); /* and nothing to print until data comes */
+    demo_sync_post(sync, N_("conn 1 accepted")); /* and nothing to print until data comes */
     struct trace t = demo_trace(1, &a);
 
     static struct pieces p;
@@ -61,17 +61,19 @@ int main(int argc, char **argv)
 /* print_sizes - "the 32 recvs returned 49152, 32768 (30 times), 16384 bytes" */
 static void print_sizes(const struct pieces *p)
 {
-    demo_line_begin();
-    printf("server: the %d recvs returned", p->recvs);
-    for (int i = 0, j; i < p->recvs && i < MAX_SIZES; i = j) {
+    char sizes[1024] = "", times[64];
+    size_t used = 0;
+
+    for (int i = 0, j; i < p->recvs && i < MAX_SIZES && used < sizeof sizes; i = j) {
         for (j = i + 1; j < p->recvs && j < MAX_SIZES && p->sizes[j] == p->sizes[i]; j++)
             ;
-        printf("%s %zu", i ? "," : "", p->sizes[i]);
+        times[0] = '\0';
         if (j - i > 1)
-            printf(" (%d times)", j - i);
+            snprintf(times, sizeof times, demo_tr(N_(" (%d times)")), j - i);
+        used += (size_t)snprintf(sizes + used, sizeof sizes - used, "%s%zu%s", i ? ", " : "",
+                                 p->sizes[i], times);
     }
-    printf(" bytes\n");
-    demo_line_end();
+    demo_say("the %d recvs returned %s bytes", p->recvs, sizes);
 }
 
 /* report - the pieces in one line, the facts the harness checks, the lesson. */

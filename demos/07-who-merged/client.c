@@ -34,9 +34,10 @@
 
 #define USAGE "usage: 07-who-merged-client --port N [--host ADDR] [--full] [--sync]"
 
-static const char *labels[MODES] = {"Nagle on (default)", "TCP_NODELAY", "TCP_CORK",
-                                    "TCP_NODELAY, paced", "Nagle on, ACK delayed",
-                                    "TCP_NODELAY, ACK delayed"};
+/* the table's "client wrote with" column (the server prints it, translated) */
+static const char *labels[MODES] = {N_("Nagle on (default)"), N_("TCP_NODELAY"), N_("TCP_CORK"),
+                                    N_("TCP_NODELAY, paced"), N_("Nagle on, ACK delayed"),
+                                    N_("TCP_NODELAY, ACK delayed")};
 
 /* What one connection measured: -1 where the system does not say. */
 struct result {
@@ -145,7 +146,7 @@ static void set_mode(int conn, int mode)
 #ifdef TCP_CORK
         set_option(conn, TCP_CORK, 1); /* partial segments wait: until uncorked, 200 ms at most */
 #else
-        labels[CORK] = "Nagle on (no TCP_CORK)";
+        labels[CORK] = N_("Nagle on (no TCP_CORK)");
 #endif
     }
 }
@@ -237,7 +238,7 @@ static int one_connection(const struct demo_args *a, int sync, int mode, int con
 #endif
     for (int i = 0; i < r.writes; i++) {
         if (mode == PACED && i == 1) /* so "hello" surely left in a segment of its own */
-            demo_sync_wait(sync, "hello has arrived, alone");
+            demo_sync_wait(sync, N_("hello has arrived, alone"));
         demo_send(&t, conn, word_of(mode, i), strlen(word_of(mode, i)));
         if (delayed_ack(mode) && i == 0)
             after_hi = segments_sent(conn); /* "hi" has left: nothing was unACKed before it */

@@ -27,8 +27,8 @@ int main(int argc, char **argv)
     }
     int ok = t.messages == WORDS && t.recvs < WORDS;
     if (ok)
-        demo_say("5 frames sent with TCP_NODELAY came out of %d recv%s; their lengths "
-                 "still mark 5 messages.", t.recvs, t.recvs == 1 ? "" : "s");
+        demo_say("5 frames sent with TCP_NODELAY came out of %d recv(s); their lengths still "
+                 "mark 5 messages.", t.recvs);
     frame_reader_free(&reader);
     return ok ? 0 : 1;
 }

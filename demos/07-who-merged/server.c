@@ -45,7 +45,7 @@ static void read_counts(int sync, int k, struct row *r)
     uint32_t len;
     if (sync < 0) {
         r->writes = writes_of(k), r->segs = r->hw = r->held = -1, r->ok = 1;
-        snprintf(r->how, sizeof r->how, "(how: only with --sync)");
+        snprintf(r->how, sizeof r->how, "%s", N_("(how: only with --sync)"));
         return;
     }
     if (recv_frame(sync, text, sizeof text - 1, &len) != FRAME_OK)
@@ -60,12 +60,12 @@ static void read_counts(int sync, int k, struct row *r)
 static const char *who_merged(const struct row *r)
 {
     if (r->recvs >= r->writes)
-        return "nobody";
+        return N_("nobody");
     if (r->segs < 0)
-        return "? (no TCP_INFO here)";
+        return N_("? (no TCP_INFO here)");
     if (r->segs >= r->writes)
-        return "receive buffer";
-    return r->recvs < r->segs ? "sender + receive buffer" : "sender";
+        return N_("receive buffer");
+    return r->recvs < r->segs ? N_("sender + receive buffer") : N_("sender");
 }
 
 /* delay_acks - conns 5 and 6: the next segment waits for a delayed ACK
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
             if (k == PACED) { /* conn 4: "world" is written only once "hello" is here */
                 demo_wait_queued(conn, strlen(words[0]));
                 fact(t.conn, "waiting_before_world", (long)(alone = demo_queued(conn)));
-                demo_sync_post(sync, "hello has arrived, alone");
+                demo_sync_post(sync, N_("hello has arrived, alone"));
             }
             if (delayed_ack(k))
                 delay_acks(sync, conn);
@@ -154,19 +154,48 @@ static int lesson_shown(const struct row *rows, size_t alone)
     return ok && rows[NAGLE_DELAYED].recvs == 1 && rows[NODELAY_DELAYED].recvs == 1;
 }
 
-/* print_table - one row per connection, and who merged. */
+static const char *table_row(char *line, size_t cap, char cell[7][96], const int *w);
+
+/* print_table - one row per connection, and who merged: the columns as wide
+ * as their (translated) names need, counted in terminal columns. */
 static void print_table(const struct row *rows)
 {
+    static const char *names[] = {N_("conn"), N_("client wrote with"), N_("writes"),
+                                  N_("segments"), N_("waiting"), N_("recvs"), N_("merged by")};
+    int w[] = {4, 24, 6, 8, 7, 5, 0};
+    char cell[7][96], line[512];
+
     demo_say("segments: from the client's TCP_INFO; waiting: bytes queued at the first recv "
              "(FIONREAD)");
-    demo_say("conn  client wrote with           writes  segments  waiting  recvs  merged by");
-    for (const struct row *r = rows; r < rows + MODES; r++) {
-        char segs[24] = "n/a";
-        if (r->segs >= 0)
-            snprintf(segs, sizeof segs, "%ld", r->segs);
-        demo_say("%4d  %-24s  %6d  %8s  %7zu  %5d  %s", r->conn, r->how, r->writes, segs,
-                 r->waiting, r->recvs, who_merged(r));
+    for (int i = 0; i < 7; i++) {
+        snprintf(cell[i], sizeof cell[i], "%s", demo_tr(names[i]));
+        if (demo_columns(cell[i]) > w[i])
+            w[i] = demo_columns(cell[i]);
     }
+    demo_say_as_is("%s", table_row(line, sizeof line, cell, w));
+    for (const struct row *r = rows; r < rows + MODES; r++) {
+        snprintf(cell[0], sizeof cell[0], "%d", r->conn);
+        snprintf(cell[1], sizeof cell[1], "%s", demo_tr(r->how));
+        snprintf(cell[2], sizeof cell[2], "%d", r->writes);
+        snprintf(cell[3], sizeof cell[3], "%s", demo_tr(N_("n/a")));
+        if (r->segs >= 0)
+            snprintf(cell[3], sizeof cell[3], "%ld", r->segs);
+        snprintf(cell[4], sizeof cell[4], "%zu", r->waiting);
+        snprintf(cell[5], sizeof cell[5], "%d", r->recvs);
+        snprintf(cell[6], sizeof cell[6], "%s", demo_tr(who_merged(r)));
+        demo_say_as_is("%s", table_row(line, sizeof line, cell, w));
+    }
+}
+
+/* table_row - the cells, two spaces apart: the second column on the left,
+ * the numbers on the right of their width, the last as it is. */
+static const char *table_row(char *line, size_t cap, char cell[7][96], const int *w)
+{
+    size_t used = 0;
+    for (int i = 0; i < 7 && used < cap; i++)
+        used += (size_t)snprintf(line + used, cap - used, "%s%s", i ? "  " : "",
+                                 demo_pad(cell[i], i == 6 ? 0 : w[i], i != 1 && i != 6));
+    return line;
 }
 
 /* conclude_nagle - conns 1, 5 and 6: what Nagle did, as measured; nothing

@@ -33,8 +33,8 @@ static const char *const after_hi[] = {"hi", "hello", "world"};
 
 /* What the server tells the client (a [sync] line) once it has set the ACK
  * mode of conn 5 or 6: both sides print the same words. */
-#define ACK_DELAYED "delayed ACK mode on (TCP_QUICKACK 0)"
-#define NO_ACK_DELAY "no TCP_QUICKACK here: ACKs as usual"
+#define ACK_DELAYED N_("delayed ACK mode on (TCP_QUICKACK 0)")
+#define NO_ACK_DELAY N_("no TCP_QUICKACK here: ACKs as usual")
 
 /*
  * After each connection, with --sync: the server sends a frame DONE once it

@@ -32,7 +32,10 @@ int main(int argc, char **argv)
      * commands, the answer to "echo b" would come now, before the end of the stream. */
     shutdown(conn, SHUT_WR);
     size_t second = demo_recv(&t, conn, answer, sizeof answer);
-    demo_say("the answer to \"echo b\": %s", second ? "more bytes" : "none, the server closed");
+    if (second)
+        demo_say("the answer to \"echo b\": more bytes");
+    else
+        demo_say("the answer to \"echo b\": none, the server closed");
     while (second > 0 && demo_recv(&t, conn, answer, sizeof answer) > 0)
         ; /* until the end of the stream */
 

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
             int status = frame_reader_next(&reader, &body, &len);
             if (status == FRAME_OK) {
                 demo_message(&t, body, len);
-                whole += demo_decode(e->name, "message", "message #1", body, len); /* only now */
+                whole += demo_decode(e->name, "message", demo_tr(N_("message #1")), body, len); /* only now */
             } else if (status == FRAME_AGAIN) {
                 demo_say("%zu bytes of an unfinished frame wait in the reader; "
                          "nothing is decoded yet", frame_reader_pending(&reader));

@@ -39,11 +39,12 @@ int main(int argc, char **argv)
                 demo_die("more text than this demo's client sends");
             memcpy(all + t.rcvd - n, buf, n);
             snprintf(name, sizeof name, "recv%d", t.recvs);
-            snprintf(label, sizeof label, "recv #%d on its own", t.recvs);
+            snprintf(label, sizeof label, demo_tr(N_("recv #%d on its own")), t.recvs);
             whole_pieces += demo_decode(e->name, name, label, buf, n); /* data.decode(...) */
             pieces++;
         }
-        together += demo_decode(e->name, "joined", "the recvs joined", all, (size_t)t.rcvd);
+        together += demo_decode(e->name, "joined", demo_tr(N_("the recvs joined")), all,
+                                (size_t)t.rcvd);
         close(conn);
     }
     int ok = whole_pieces == 0 && together == 2;

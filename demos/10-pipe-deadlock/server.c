@@ -112,10 +112,14 @@ static void report(pid_t pid, const struct stuck *st)
         demo_fact("stderr_pipe_capacity", "%d", st->capacity);
     else
         demo_say("pipe capacity: not available on this system (F_GETPIPE_SZ is Linux-only)");
-    demo_say("Its stderr pipe %s, so the command waits in write() for someone to read "
-             "stderr; this server reads stderr only after stdout ends, which the "
-             "command never gets to. Neither can go on.",
-             st->capacity >= 0 ? "is full" : "holds bytes nobody reads");
+    if (st->capacity >= 0)
+        demo_say("Its stderr pipe is full, so the command waits in write() for someone to read "
+                 "stderr;");
+    else
+        demo_say("Its stderr pipe holds bytes nobody reads, so the command waits in write() "
+                 "for someone to read stderr;");
+    demo_say("this server reads stderr only after stdout ends, which the command never gets "
+             "to. Neither can go on.");
     kill(-pid, SIGKILL); /* the watchdog's way out */
     waitpid(pid, &status, 0); /* reap it: no zombie left behind */
     demo_fact("child_killed_by_signal", "%d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);

@@ -30,7 +30,7 @@
 #define BIG_SIZE 65507    /* the most one UDP datagram carries over IPv4:
                            * 65535 (IP's length field) - 20 (IP header) - 8 (UDP header) */
 #define DATAGRAMS 4       /* hello, world, helloworld, BIG_SIZE bytes */
-#define SENT_ALL "4 datagrams sent"
+#define SENT_ALL N_("4 datagrams sent")
 
 /* make_big - n bytes of "0123456789" repeated, malloc'd, or exit. */
 static inline char *make_big(size_t n)
@@ -98,7 +98,7 @@ static inline int udp_listen(const struct demo_args *a, int *tcp_listener)
                 continue; /* the kernel picked a UDP port that is taken for TCP */
             demo_die("%s", err);
         }
-        demo_say("listening on %s:%d (UDP: bound; there is no listen)", a->host, port);
+        demo_say_as_is("listening on %s:%d (UDP: bound; there is no listen)", a->host, port);
         return fd;
     }
     demo_die("found no port free for both UDP and TCP in 20 tries");

@@ -250,7 +250,7 @@ static inline struct link link_open(const struct demo_args *a)
         l.listener = listen_tcp(&inside); /* a fresh namespace: the port is free */
     }
 #endif
-    demo_say("listening on %s:%d", a->host, l.port);
+    demo_say_as_is("listening on %s:%d", a->host, l.port);
     if (why[0])
         snprintf(l.skipped, sizeof l.skipped, "%s", why);
     else

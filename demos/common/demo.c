@@ -113,19 +113,68 @@ void demo_line_end(void)
     output_lock(F_UNLCK);
 }
 
+/* wide - a code point that a terminal shows two columns wide (CJK). */
+static int wide(unsigned long c)
+{
+    return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+           (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+           (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+           (c >= 0xffe0 && c <= 0xffe6);
+}
+
+int demo_columns(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    int cols = 0;
+    while (*p) {
+        unsigned long c = *p;
+        int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+        c &= extra ? 0x3fu >> extra : 0x7fu;
+        for (p++; extra-- > 0 && (*p & 0xc0) == 0x80; p++)
+            c = (c << 6) | (*p & 0x3fu);
+        cols += wide(c) ? 2 : 1;
+    }
+    return cols;
+}
+
+const char *demo_pad(const char *text, int width, int right)
+{
+    static char ring[8][160];
+    static int next;
+    char *out = ring[next++ % 8];
+    int spaces = width - demo_columns(text);
+    if (spaces < 0)
+        spaces = 0;
+    snprintf(out, sizeof ring[0], "%*s%s%*s", right ? spaces : 0, "", text,
+             right ? 0 : spaces, "");
+    return out;
+}
+
 /* demo_say and demo_die print the format's translation: the same conversions
  * in the same order, which harness/test_i18n.py checks for every sentence. */
+static void say(const char *fmt, va_list ap)
+{
+    demo_line_begin();
+    printf("%s: ", side);
+    vprintf(fmt, ap);
+    putchar('\n');
+    demo_line_end();
+}
+
 void demo_say(const char *fmt, ...)
 {
     va_list ap;
-    fmt = demo_tr(fmt);
-    demo_line_begin();
-    printf("%s: ", side);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    say(demo_tr(fmt), ap);
     va_end(ap);
-    putchar('\n');
-    demo_line_end();
+}
+
+void demo_say_as_is(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
 }
 
 void demo_fact(const char *name, const char *fmt, ...)
@@ -271,7 +320,7 @@ int demo_listen(const struct demo_args *a)
     /* Before anyone can know the port: an accepted connection inherits it. */
     if (a->rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &a->rcvbuf, sizeof a->rcvbuf) < 0)
         demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
-    demo_say("listening on %s", addr);
+    demo_say_as_is("listening on %s", addr);
     return fd;
 }
 
@@ -299,7 +348,7 @@ int demo_try_accept(int listen_fd, int conn, int seconds)
         return -1;
     if ((fd = net_accept(err, listen_fd, NULL, 0)) < 0)
         demo_die("%s", err);
-    demo_say("accepted conn %d", conn);
+    demo_say_as_is("accepted conn %d", conn);
     return fd;
 }
 
@@ -327,7 +376,7 @@ static int connect_quietly(const struct demo_args *a)
 int demo_connect(const struct demo_args *a, int conn)
 {
     int fd = connect_quietly(a);
-    demo_say("connected conn %d to %s:%d", conn, a->host, a->port);
+    demo_say_as_is("connected conn %d to %s:%d", conn, a->host, a->port);
     return fd;
 }
 
@@ -335,7 +384,7 @@ int demo_try_connect(const struct demo_args *a, int conn)
 {
     int fd = net_connect(NULL, a->host, a->port);
     if (fd >= 0)
-        demo_say("connected conn %d to %s:%d", conn, a->host, a->port);
+        demo_say_as_is("connected conn %d to %s:%d", conn, a->host, a->port);
     return fd;
 }
 
@@ -385,7 +434,7 @@ void demo_sync_post(int sync_fd, const char *what)
 {
     if (sync_fd < 0)
         return;
-    demo_say("[sync] to the peer: %s", what);
+    demo_say_as_is("[sync] to the peer: %s", demo_tr(what));
     if (send(sync_fd, "!", 1, NET_SEND_FLAGS) != 1)
         demo_die("sync connection: %s", strerror(errno));
 }
@@ -403,5 +452,5 @@ void demo_sync_wait(int sync_fd, const char *what)
         while (n < 0 && errno == EINTR);
     if (n != 1)
         demo_die("--sync: the peer did not say \"%s\" within %d s", what, DEMO_WAIT_S);
-    demo_say("[sync] from the peer: %s", what);
+    demo_say_as_is("[sync] from the peer: %s", demo_tr(what));
 }

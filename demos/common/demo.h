@@ -96,8 +96,20 @@ int demo_readable(int fd, int seconds);
  */
 void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* demo_tr - a sentence (or a part a sentence prints with %s) in the reader's
- * language. N_("...") marks such a string where it is written, so that the
+/* demo_say_as_is - demo_say, never translated: the lines the harness reads
+ * (listening on, accepted conn, connected conn, the [sync] markers) and
+ * what stands for the course's own print() (recv_size = 8). */
+void demo_say_as_is(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* demo_columns - the terminal columns text (UTF-8) takes: a Chinese
+ * character two. demo_pad - text padded with spaces to width columns, on
+ * the right (right = 0) or the left (right = 1); a static buffer, eight
+ * results can be used in one call. */
+int demo_columns(const char *text);
+const char *demo_pad(const char *text, int width, int right);
+
+/* demo_tr - a sentence (or a label a sentence prints with %s) in the reader's
+ * language. N_ marks such a string where it is written, so that the
  * translation test finds it. */
 const char *demo_tr(const char *english);
 #define N_(english) (english)
