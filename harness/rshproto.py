@@ -8,20 +8,24 @@ alone (solution/rsh-proto.h):
     The first body byte is the message type; the rest is its payload.
 
     client -> server
+      'A' token          first frame: the server's token, 64 hex digits (L = 65),
+                         from $XDG_RUNTIME_DIR/rsh/token-PORT or /tmp/rsh-UID/token-PORT
       'C' command text   run it with /bin/sh -c           (1 <= L <= 65537)
     server -> client, for each command, in this order:
-      'O' bytes          a chunk of the command's stdout  (0 or more frames)
+      'O' bytes          a chunk of the command's stdout  (0 or more frames, maybe empty)
       'E' bytes          a chunk of its stderr            (interleaved with 'O')
       'X' status         4-byte signed big-endian: 0..255 exit code, -N if
                          killed by signal N
-      '!' text           protocol error; then the server closes
+      '!' text           why the server ends the connection; then it closes
 
+    00 00 00 41  'A' '3' 'f' ... (64 hex digits)    client: L = 1 + 64
     00 00 00 08  'C' 'e' 'c' 'h' 'o' ' ' 'h' 'i'    client: L = 1 + 7
     00 00 00 04  'O' 'h' 'i' '\\n'                   server: L = 1 + 3
     00 00 00 05  'X' 00 00 00 00                    server: exit status 0
 
 Standard library only. Also here: rsh_server(), which starts bin/rsh-server
-on a free port for one test and stops it afterwards.
+on a free port for one test and stops it afterwards; connect() sends the
+token of the server on that port first (auth=False: a client without one).
 """
 import contextlib
 import os
@@ -38,7 +42,8 @@ from suite import BIN, HEADER, LISTENING, ROOT, pack_frame, sanitizer_reports
 
 STATUS = struct.Struct("!i")   # the payload of an 'X' frame: i32, network byte order
 
-COMMAND, STDOUT, STDERR, EXIT, ERROR = b"C", b"O", b"E", b"X", b"!"
+COMMAND, STDOUT, STDERR, EXIT, ERROR, AUTH = b"C", b"O", b"E", b"X", b"!", b"A"
+TOKEN_HEX = 64                      # bytes of token in an 'A' frame
 MAX_COMMAND = 65536                 # bytes of command text
 MAX_REQUEST = 1 + MAX_COMMAND       # largest body the server accepts
 MAX_REPLY = 1024 * 1024 + 1         # largest body the server may send
@@ -83,6 +88,32 @@ def command_frame(command) -> bytes:
 def send_command(sock: socket.socket, command) -> None:
     """Send one command; its answer is read with read_answer()."""
     sock.sendall(command_frame(command))
+
+
+# ---- the token ----
+
+def token_path(port: int, uid: int = None) -> str:
+    """Where the server on port keeps its token (as rsh_token_path in C)."""
+    xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+    if xdg.startswith("/") and uid is None:
+        return f"{xdg}/rsh/token-{port}"
+    return f"/tmp/rsh-{os.geteuid() if uid is None else uid}/token-{port}"
+
+
+def read_token(port: int, uid: int = None):
+    """The token of the server on port (bytes), or None if it has written none.
+    The tests read it as they are (root may read another user's)."""
+    try:
+        with open(token_path(port, uid), "rb") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
+
+
+def auth_frame(port: int, uid: int = None) -> bytes:
+    """The 'A' frame for the server on port; b"" if it has no token file."""
+    token = read_token(port, uid)
+    return pack_frame(AUTH + token) if token is not None else b""
 
 
 # ---- reading frames ----
@@ -210,12 +241,17 @@ def run_command(sock: socket.socket, command, on_output=None):
     return read_answer(sock, on_output)
 
 
-def connect(port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> socket.socket:
+def connect(port: int, host: str = "127.0.0.1", timeout: float = 30.0, auth: bool = True,
+            uid: int = None) -> socket.socket:
     """A connected socket with a safety timeout on every call (a hang fails
     the test instead of the suite), and Nagle off so that the trickle tests
-    put each byte in its own segment."""
+    put each byte in its own segment. With auth, the server's token goes
+    first (the server answers nothing to it); uid: the server's user, if
+    not ours."""
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if auth:
+        sock.sendall(auth_frame(port, uid))
     return sock
 
 
@@ -274,16 +310,20 @@ def wait_until(condition, timeout: float, interval: float = 0.02) -> bool:
 class Server:
     """A running bin/rsh-server: .port, .proc, .pid, and what it has said."""
 
-    def __init__(self, proc, port, host, stderr_file, command):
+    def __init__(self, proc, port, host, stderr_file, command, uid=None):
         self.proc = proc
         self.pid = proc.pid
         self.port = port
         self.host = host
         self.command = command
+        self.uid = uid
         self._stderr = stderr_file
 
-    def connect(self, timeout: float = 30.0) -> socket.socket:
-        return connect(self.port, self.host, timeout)
+    def connect(self, timeout: float = 30.0, auth: bool = True) -> socket.socket:
+        return connect(self.port, self.host, timeout, auth, self.uid)
+
+    def token_path(self) -> str:
+        return token_path(self.port, self.uid)
 
     def fd_count(self) -> int:
         """How many descriptors the server holds open right now."""
@@ -349,7 +389,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0):
+def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0, uid: int = None,
+               stops_itself: bool = False, env=None, stderr=None, prefix=()):
     """Start bin/rsh-server --port 0 with args, yield a Server, stop it.
 
     The first stdout line must be exactly 'listening on HOST:PORT'. An
@@ -361,15 +402,26 @@ def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0):
     stderr fail the test too.
 
     RSH_SERVER_WRAPPER in the environment is put in front of the command,
-    e.g. RSH_SERVER_WRAPPER='valgrind -q --error-exitcode=1 --leak-check=full'."""
+    e.g. RSH_SERVER_WRAPPER='valgrind -q --error-exitcode=1 --leak-check=full'.
+
+    uid: run it as that user (and group; we must be root). stops_itself: the
+    test ends it (a signal): it need not be running at the end, and exit
+    codes are the test's to check. env: its environment. stderr: a file
+    object or descriptor for its stderr instead of a temporary file (then
+    stderr_text() is empty). prefix: a command that execs the rest (e.g. one
+    that sets a resource limit first); given with uid, it switches to uid itself."""
     wrapper = shlex.split(os.environ.get("RSH_SERVER_WRAPPER", ""))
-    command = [*wrapper, str(BIN / "rsh-server"), "--port", "0", *args]
+    command = [*prefix, *wrapper, str(BIN / "rsh-server"), "--port", "0", *args]
     if not os.access(BIN / "rsh-server", os.X_OK):
         raise AssertionError(f"{BIN / 'rsh-server'} is missing: run 'make bin/rsh-server'")
+    who = {} if uid is None or prefix else {"user": uid, "group": uid, "extra_groups": []}
+    if uid is not None and env is None:  # our XDG_RUNTIME_DIR is not theirs
+        env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=stderr_file, cwd=ROOT)
-        server = Server(proc, None, None, stderr_file, command)
+                                stderr=stderr_file if stderr is None else stderr, cwd=ROOT,
+                                env=env, **who)
+        server = Server(proc, None, None, stderr_file, command, uid)
         try:
             line = read_line(proc.stdout, start_timeout)
             m = LISTENING.fullmatch(line.decode("utf-8", "replace").rstrip("\n"))
@@ -382,9 +434,11 @@ def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0):
             except Exception as e:
                 what = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
                 raise AssertionError(f"{what}\n{server.describe()}") from e
-            if not server.alive():
+            if stops_itself:
+                stop(proc, stop_timeout)
+            elif not server.alive():
                 raise AssertionError(f"the server died during the test\n{server.describe()}")
-            problem = stop(proc, stop_timeout)
+            problem = None if stops_itself else stop(proc, stop_timeout)
             if problem:
                 raise AssertionError(f"{problem}\n{server.describe()}")
             reports = sanitizer_reports(server.stderr_text(10**7))

@@ -10,7 +10,9 @@ was taken in between).
 """
 import ast
 import hashlib
+import os
 import socket
+import stat
 import struct
 import tempfile
 import threading
@@ -18,6 +20,7 @@ import time
 
 from procs import (COURSE, PY, RUN_SCALED, SOLUTION, c_server, course_server, py_server,
                    report, run, show)
+from rshproto import auth_frame, token_path
 from suite import BIN, pack_frame
 
 
@@ -32,7 +35,8 @@ BIG_COMMAND = "head -c %d /dev/zero | tr '\\0' x" % BIG
 # ---- --help ----
 
 def test_every_python_program_answers_help():
-    programs = sorted(p for p in SOLUTION.glob("*.py") if p.name != "frames.py") + [RUN_SCALED]
+    modules = ("frames.py", "auth.py")  # used by the programs, not programs themselves
+    programs = sorted(p for p in SOLUTION.glob("*.py") if p.name not in modules) + [RUN_SCALED]
     assert len(programs) >= 7, f"expected the Python programs in {SOLUTION}, found {programs}"
     for prog in programs:
         code, out, err = run([PY, prog, "--help"], timeout=10)
@@ -167,7 +171,7 @@ def test_ssh_client_reports_a_server_error():
     # rsh-server --max-clients 1 answers a second client with a '!' frame.
     with c_server("rsh-server", "--max-clients", "1") as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as first:
-            first.sendall(pack_frame(b"Ctrue"))
+            first.sendall(auth_frame(server.port) + pack_frame(b"Ctrue"))
             answer = b""
             while not answer.endswith(pack_frame(b"X\0\0\0\0")):
                 chunk = first.recv(100)
@@ -187,7 +191,7 @@ def test_ssh_server_refuses_bad_frames_and_survives_clients_that_leave():
                          (pack_frame(b"Xabc"), b"expected a C frame"),
                          (pack_frame(b""), b"expected a C frame")):
             with socket.create_connection(address, timeout=10) as sock:
-                sock.sendall(bad)
+                sock.sendall(auth_frame(server.port) + bad)
                 reply = b""
                 while True:
                     chunk = sock.recv(4096)
@@ -200,15 +204,48 @@ def test_ssh_server_refuses_bad_frames_and_survives_clients_that_leave():
                 + server.describe()
         # A client that leaves mid-frame, and one that leaves before its answer.
         with socket.create_connection(address, timeout=10) as sock:
-            sock.sendall(b"\0\0\0\x10Cecho")
+            sock.sendall(auth_frame(server.port) + b"\0\0\0\x10Cecho")
         with socket.create_connection(address, timeout=10) as sock:
-            sock.sendall(pack_frame(b"C" + BIG_COMMAND.replace(str(BIG), "5000000").encode()))
+            sock.sendall(auth_frame(server.port) +
+                         pack_frame(b"C" + BIG_COMMAND.replace(str(BIG), "5000000").encode()))
         cmd = py_client(server.port)
         code, out, err = run(cmd, b"echo still serving\n", timeout=10)
         assert (out, code) == (b"still serving\n", 0), \
             "the server must keep serving after bad clients\n" + report(cmd, code, out, err) + \
             "\n" + server.describe()
         server.stop(codes=(0,))
+
+
+def one_reply(port, data):
+    """Send data on a new connection; everything that comes back until EOF."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        reply = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return reply
+            reply += chunk
+
+
+def test_ssh_server_runs_commands_only_for_its_user():
+    """ssh_server.py writes a token only its user can read and serves only a client
+    that sends it first: without it, or with a wrong one, one '!' frame and nothing runs."""
+    marker = tempfile.mktemp(prefix="ssh-server-test-")
+    with py_server("ssh_server.py") as server:
+        path = token_path(server.port)
+        st, folder = os.stat(path), os.stat(os.path.dirname(path))
+        assert (stat.S_IMODE(st.st_mode), stat.S_IMODE(folder.st_mode)) == (0o600, 0o700), \
+            f"expected the token file mode 0600 in a directory of mode 0700, got " \
+            f"{stat.S_IMODE(st.st_mode):o} in {stat.S_IMODE(folder.st_mode):o}\n" + server.describe()
+        touch = pack_frame(b"Ctouch " + marker.encode())
+        for first, label in ((b"", "no token"), (pack_frame(b"A" + b"0" * 64), "a wrong token")):
+            reply = one_reply(server.port, first + touch)
+            assert reply[4:5] == b"!" and b"token" in reply and not os.path.exists(marker), \
+                f"{label}: expected one '!' frame about the token and nothing run; got " \
+                f"{reply!r}\n" + server.describe()
+        server.stop(codes=(0,))
+    assert not os.path.exists(path), f"{path} is still there after the server stopped"
 
 
 # ---- the course's own "simple fix" reads a long answer short ----

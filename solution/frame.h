@@ -73,6 +73,12 @@ int send_framev(int fd, const struct iovec *parts, int nparts);
 
 /*
  * recv_frame - read one frame with blocking reads: the header, then the body.
+ * Cost: at least two read() system calls per frame (4 bytes, then the body),
+ * and more when the body comes in pieces; it never reads past its frame, so
+ * it needs no buffer between calls. Right for a few frames, or big ones. For
+ * a stream of small frames (answers of pipelined commands, many 'O' chunks)
+ * use a frame_reader: one recv() takes every frame that has arrived, so a
+ * burst of 100 small frames costs a few system calls, not 200.
  * The body goes into buf (capacity cap); a length above cap is rejected
  * with FRAME_TOO_BIG before any of the body is read. *len gets the length
  * (on FRAME_TOO_BIG too: the length the header announced).

@@ -191,6 +191,15 @@ int net_is_loopback(const struct sockaddr *sa)
     return 0;
 }
 
+int net_peer_is_loopback(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+           net_is_loopback((struct sockaddr *)&ss);
+}
+
 void net_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t cap)
 {
     char host[64], port[16];

@@ -66,6 +66,10 @@ int net_set_nodelay(char *err, int fd, int on);
  */
 int net_is_loopback(const struct sockaddr *sa);
 
+/* net_peer_is_loopback - 1 if the other end of the connected socket fd is this
+ * host (net_is_loopback of its address), 0 if not or if it cannot be said. */
+int net_peer_is_loopback(int fd);
+
 /* net_format_addr - "1.2.3.4:80" or "[::1]:80"; "?" if it cannot be said. */
 void net_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t cap);
 

@@ -76,6 +76,22 @@ ssize_t outq_read_frame(struct outq *q, char type, int fd, size_t max)
     return n;
 }
 
+/* advance - n bytes were sent: move start, and keep partial up to date.
+ * Only whole frames are queued, so the header of the next frame is always
+ * in the buffer, even when send() took only part of it. */
+static void advance(struct outq *q, size_t n)
+{
+    while (n > 0) {
+        size_t k;
+        if (q->partial == 0)
+            q->partial = FRAME_HEADER_SIZE + frame_get_length(q->buf + q->start);
+        k = n < q->partial ? n : q->partial;
+        q->partial -= k;
+        q->start += k;
+        n -= k;
+    }
+}
+
 ssize_t outq_send(struct outq *q, int fd)
 {
     size_t sent = 0;
@@ -90,12 +106,19 @@ ssize_t outq_send(struct outq *q, int fd)
         }
         if (n < 0)
             return -1;
-        q->start += (size_t)n;
+        advance(q, (size_t)n);
         sent += (size_t)n;
     }
     if (q->start == q->end)
         q->start = q->end = 0;
     return (ssize_t)sent;
+}
+
+void outq_cut(struct outq *q)
+{
+    q->end = q->start + q->partial;
+    if (q->start == q->end)
+        q->start = q->end = 0;
 }
 
 void outq_free(struct outq *q)

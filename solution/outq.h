@@ -17,6 +17,7 @@
 struct outq {
     unsigned char *buf; /* queued bytes live in buf[start..end) */
     size_t cap, start, end;
+    size_t partial;     /* bytes of the frame at start not sent yet; 0: start is a boundary */
     int blocked;        /* the last send() found the socket full: wait for POLLOUT */
 };
 
@@ -40,6 +41,14 @@ ssize_t outq_read_frame(struct outq *q, char type, int fd, size_t max);
  * with errno (EPIPE, ECONNRESET: the peer is gone).
  */
 ssize_t outq_send(struct outq *q, int fd);
+
+/*
+ * outq_cut - drop every queued frame not begun yet; the one being sent is
+ * kept whole. A peer has a part of that frame already: a frame cut inside
+ * would leave it waiting for bytes that never come, or reading the next
+ * frame's bytes as the rest. What is queued after a cut follows at a boundary.
+ */
+void outq_cut(struct outq *q);
 
 /* outq_free - release the buffer; the queue is empty and usable again. */
 void outq_free(struct outq *q);

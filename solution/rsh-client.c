@@ -1,8 +1,8 @@
 /*
  * rsh-client.c - the remote shell's client, like `ssh host cmd`.
  *
- *   rsh-client [--host ADDR] [--port N] COMMAND...   run one command
- *   rsh-client [--host ADDR] [--port N]              commands from stdin
+ *   rsh-client [--host ADDR] [--port N] [--token-file PATH] COMMAND...
+ *   rsh-client [--host ADDR] [--port N] [--token-file PATH]   (commands from stdin)
  *
  * With COMMAND, its stdout and stderr come out on ours, byte for byte, and
  * we exit with its status (128+N if signal N killed it; 255 for a
@@ -11,6 +11,11 @@
  * commands go out while answers come back, which turns 1000 round trips
  * into a few. The answers arrive in order, each ended by its 'X' frame, so
  * no answer can run into the next one, however the bytes are split.
+ *
+ * The first frame proves we are the server's user: its token, read from the
+ * file only that user can read (rsh-proto.h). The token file is found by
+ * the port, and only for a server on this machine: a token is never sent
+ * to another host unless --token-file names it.
  *
  * One poll() loop watches stdin and the socket. The socket is non-blocking
  * for sending: if we blocked in send() while the server blocked sending us
@@ -45,12 +50,18 @@
 #define PROMPT ">>: "
 #define SILENCE_S 5 /* a server silent this long with a command waiting gets a note */
 
-#define USAGE                                                                 \
-    "usage: rsh-client [--host ADDR] [--port N] [COMMAND...]\n"               \
-    "With COMMAND, run it on the server, print its output and exit with its\n" \
-    "status. Without, read commands from stdin, one per line.\n"              \
-    "  --host ADDR   server address (default 127.0.0.1)\n"                    \
-    "  --port N      server port (default 8081)\n"
+#define USAGE                                                                        \
+    "usage: rsh-client [--host ADDR] [--port N] [--token-file PATH] [COMMAND...]\n"  \
+    "With COMMAND, run it on the server, print its output and exit with its\n"        \
+    "status. Without, read commands from stdin, one per line (a line longer than\n"   \
+    "65536 bytes is skipped, and said so).\n"                                         \
+    "  --host ADDR         server address (default 127.0.0.1)\n"                      \
+    "  --port N            server port (default 8081)\n"                              \
+    "  --token-file PATH   the server's token (default, for a server on this\n"       \
+    "                      machine: $XDG_RUNTIME_DIR/rsh/token-PORT, or\n"            \
+    "                      /tmp/rsh-UID/token-PORT, which the server writes)\n"       \
+    "Exit status: the command's; 128+N if signal N killed it; 255 if the\n"           \
+    "connection failed or the server refused (its reason is printed).\n"
 
 struct session {
     int sock;
@@ -59,6 +70,9 @@ struct session {
     char *line;                  /* stdin bytes of a line not ended yet */
     size_t line_len, line_cap;
     unsigned long line_no;
+    int skipping;                /* the line being read is too long: up to its '\n' */
+    int last_rejected;           /* the last line was skipped: exit 255, not 0 */
+    int send_error;              /* errno of a failed send: read what the server said */
     int reading_stdin;           /* commands still come from stdin */
     int interactive;             /* stdin is a terminal: prompt, one at a time */
     int prompt_shown;
@@ -82,6 +96,20 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
     exit(EXIT_TROUBLE);
 }
 
+/* ensure_std_fds - make sure 0, 1 and 2 are open (on /dev/null if not).
+ * Started with one of them closed, we would get it for the socket, and
+ * every byte of output written "to stdout" would go to the server as a
+ * command. */
+static void ensure_std_fds(void)
+{
+    int fd;
+
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
+}
+
 /* --------------------------------------------------------------- connecting */
 
 /* connect_to - a TCP connection to host:port; dies with a clear message. */
@@ -95,6 +123,33 @@ static int connect_to(const char *host, int port)
     if (fd < 0 || net_set_nodelay(err, fd, 1) < 0 || net_set_nonblock(err, fd, 1) < 0)
         die("%s", err);
     return fd;
+}
+
+/*
+ * queue_token - the 'A' frame goes first. Without --token-file, the token
+ * file is looked for by port, and only for a server on this machine. A
+ * file that cannot be trusted is not used (we say why); a server that
+ * wants a token then says so in a '!' frame, and we exit 255 with it.
+ */
+static void queue_token(struct session *s, const char *token_file, int port)
+{
+    char err[RSH_AUTH_ERR_LEN], path[RSH_PATH_LEN], token[RSH_TOKEN_HEX + 1];
+    int rc;
+
+    if (token_file != NULL) {
+        snprintf(path, sizeof path, "%s", token_file);
+    } else if (!net_peer_is_loopback(s->sock)) {
+        return;
+    } else if (rsh_token_path(err, path, sizeof path, port) < 0) {
+        die("%s", err);
+    }
+    rc = rsh_token_read(err, path, token_file == NULL, token);
+    if (rc == 0 && token_file != NULL)
+        fprintf(stderr, "rsh-client: %s: no such file; sending no token\n", path);
+    if (rc < 0)
+        fprintf(stderr, "rsh-client: %s; sending no token\n", err);
+    if (rc == 1 && outq_put_frame(&s->pending, RSH_AUTH, token, RSH_TOKEN_HEX) < 0)
+        die("out of memory");
 }
 
 /* ----------------------------------------------------------- sending commands */
@@ -111,11 +166,24 @@ static void queue_command(struct session *s, const char *text, size_t len)
     s->prompt_shown = 0;
 }
 
-/* send_pending - send what the socket takes now; the rest waits for POLLOUT. */
+/* send_pending - send what the socket takes now; the rest waits for POLLOUT.
+ * A server that refuses us (busy, no token) closes after a '!' frame: a send
+ * may fail before we have read it. Keep reading, and let that frame speak. */
 static void send_pending(struct session *s)
 {
-    if (outq_send(&s->pending, s->sock) < 0)
-        die("sending to the server: %s", strerror(errno));
+    if (s->send_error == 0 && outq_send(&s->pending, s->sock) < 0)
+        s->send_error = errno;
+    if (s->send_error != 0)
+        outq_free(&s->pending); /* nothing more can go */
+}
+
+/* reject_line - a line over the limit cannot be a command: say so, skip it,
+ * and go on with the next ones (commands already sent keep running). */
+static void reject_line(struct session *s, unsigned long line_no)
+{
+    fprintf(stderr, "rsh-client: line %lu is longer than %d bytes: skipped\n", line_no,
+            RSH_MAX_COMMAND);
+    s->last_rejected = 1;
 }
 
 /* take_line - one line of stdin is one command; empty lines are skipped. */
@@ -123,8 +191,42 @@ static void take_line(struct session *s, const char *line, size_t len)
 {
     s->line_no++;
     s->prompt_shown = 0; /* an empty line gets a new prompt, as in a shell */
-    if (len > 0)
+    if (len > RSH_MAX_COMMAND) {
+        reject_line(s, s->line_no);
+    } else if (len > 0) {
         queue_command(s, line, len);
+        s->last_rejected = 0;
+    }
+}
+
+/* add_to_line - keep bytes of a line that has not ended yet. */
+static void add_to_line(struct session *s, const char *p, size_t n)
+{
+    if (s->skipping)
+        return;
+    if (s->line_len + n > RSH_MAX_COMMAND) {
+        reject_line(s, s->line_no + 1);
+        s->skipping = 1;
+        s->line_len = 0;
+        return;
+    }
+    if (s->line == NULL && (s->line = malloc(RSH_MAX_COMMAND)) == NULL)
+        die("out of memory");
+    memcpy(s->line + s->line_len, p, n);
+    s->line_len += n;
+}
+
+/* end_line - the line kept by add_to_line has ended. */
+static void end_line(struct session *s)
+{
+    if (s->skipping) {
+        s->skipping = 0;
+        s->line_no++;
+        s->prompt_shown = 0;
+    } else {
+        take_line(s, s->line, s->line_len);
+    }
+    s->line_len = 0;
 }
 
 /*
@@ -144,34 +246,23 @@ static void read_commands(struct session *s)
         die("reading stdin: %s", strerror(errno));
     if (n == 0) { /* EOF: a last line without '\n' is still a command */
         s->reading_stdin = 0;
-        if (s->line_len > 0)
-            take_line(s, s->line, s->line_len);
-        s->line_len = 0;
+        if (s->line_len > 0 || s->skipping)
+            end_line(s);
         return;
     }
     for (size_t i = 0; i < (size_t)n; i++) {
         if (buf[i] != '\n')
             continue;
-        if (s->line_len > 0) { /* the line began in an earlier read */
-            if (s->line_len + (i - from) > RSH_MAX_COMMAND)
-                die("line %lu is longer than %d bytes", s->line_no + 1, RSH_MAX_COMMAND);
-            memcpy(s->line + s->line_len, buf + from, i - from);
-            take_line(s, s->line, s->line_len + (i - from));
-            s->line_len = 0;
-        } else {
+        if (s->line_len == 0 && !s->skipping) { /* the whole line is in buf */
             take_line(s, buf + from, i - from);
+        } else {
+            add_to_line(s, buf + from, i - from);
+            end_line(s);
         }
         from = i + 1;
     }
-    if (from < (size_t)n) { /* keep the unfinished line */
-        size_t rest = (size_t)n - from;
-        if (s->line_len + rest > RSH_MAX_COMMAND)
-            die("line %lu is longer than %d bytes", s->line_no + 1, RSH_MAX_COMMAND);
-        if (s->line == NULL && (s->line = malloc(RSH_MAX_COMMAND)) == NULL)
-            die("out of memory");
-        memcpy(s->line + s->line_len, buf + from, rest);
-        s->line_len += rest;
-    }
+    if (from < (size_t)n)
+        add_to_line(s, buf + from, (size_t)n - from);
 }
 
 /* --------------------------------------------------------- reading answers */
@@ -249,7 +340,8 @@ static void read_answers(struct session *s)
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         return;
     if (n < 0)
-        die("reading from the server: %s", strerror(errno));
+        die("reading from the server: %s%s%s", strerror(errno),
+            s->send_error ? "; sending: " : "", s->send_error ? strerror(s->send_error) : "");
     s->heard = s->heard || n > 0;
     while ((rc = frame_reader_next(&s->answers, &body, &len)) == FRAME_OK)
         handle_answer(s, body, len);
@@ -303,7 +395,7 @@ static int run_session(struct session *s)
             s->prompt_shown = 1;
         }
         pfd[n].fd = s->sock;
-        pfd[n].events = POLLIN | (outq_len(&s->pending) > 0 ? POLLOUT : 0);
+        pfd[n].events = POLLIN | (outq_len(&s->pending) > 0 && !s->send_error ? POLLOUT : 0);
         n++;
         if (want_stdin(s)) {
             stdin_index = n;
@@ -332,7 +424,7 @@ static int run_session(struct session *s)
     }
     if (s->interactive && s->prompt_shown)
         fputc('\n', stderr); /* end the prompt line after ^D */
-    return s->last_status;
+    return s->last_rejected ? EXIT_TROUBLE : s->last_status;
 }
 
 static void usage_exit(int status)
@@ -360,13 +452,32 @@ static char *join_words(char **words, int n)
     return text;
 }
 
-int main(int argc, char **argv)
+struct args {
+    const char *host, *token_file;
+    long port;
+    int first_word; /* argv index of the command's first word; argc if none */
+};
+
+/* value - the value of "--name VALUE" or "--name=VALUE", or NULL if
+ * argv[*i] is not that option. */
+static const char *value(int argc, char **argv, int *i, const char *name)
 {
-    const char *host = RSH_DEFAULT_HOST, *port_text = NULL;
-    char *command = NULL;
-    long port = RSH_DEFAULT_PORT;
-    struct session s;
-    int i, status;
+    size_t n = strlen(name);
+
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static struct args parse_args(int argc, char **argv)
+{
+    struct args a = {RSH_DEFAULT_HOST, NULL, RSH_DEFAULT_PORT, argc};
+    const char *port_text = NULL, *v;
+    int i;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -374,35 +485,45 @@ int main(int argc, char **argv)
             break;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage_exit(0);
-        } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
-            host = argv[++i];
-        } else if (strncmp(argv[i], "--host=", 7) == 0) {
-            host = argv[i] + 7;
-        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            port_text = argv[++i];
-        } else if (strncmp(argv[i], "--port=", 7) == 0) {
-            port_text = argv[i] + 7;
+        } else if ((v = value(argc, argv, &i, "--host")) != NULL) {
+            a.host = v;
+        } else if ((v = value(argc, argv, &i, "--port")) != NULL) {
+            port_text = v;
+        } else if ((v = value(argc, argv, &i, "--token-file")) != NULL) {
+            a.token_file = v;
         } else {
             fprintf(stderr, "rsh-client: bad argument '%s'\n", argv[i]);
             usage_exit(2);
         }
     }
-    if (port_text != NULL && parse_long(port_text, 1, 65535, &port) < 0) {
+    if (port_text != NULL && parse_long(port_text, 1, 65535, &a.port) < 0) {
         fprintf(stderr, "rsh-client: --port: '%s' is not a port number\n", port_text);
         usage_exit(2);
     }
+    a.first_word = i;
+    return a;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct session s;
+    int status;
+
+    ensure_std_fds(); /* before anything else gets a descriptor */
+    a = parse_args(argc, argv);
     /* A server that vanishes makes send() fail with EPIPE; without this,
      * SIGPIPE would kill us silently instead (macOS has no MSG_NOSIGNAL). */
     signal(SIGPIPE, SIG_IGN);
 
     memset(&s, 0, sizeof s);
     frame_reader_init(&s.answers, RSH_MAX_REPLY);
-    s.sock = connect_to(host, (int)port);
-    if (i < argc) {
-        command = join_words(argv + i, argc - i);
+    s.sock = connect_to(a.host, (int)a.port);
+    queue_token(&s, a.token_file, (int)a.port);
+    if (a.first_word < argc) {
+        char *command = join_words(argv + a.first_word, argc - a.first_word);
         queue_command(&s, command, strlen(command)); /* copies it into the send queue */
         free(command);
-        command = NULL;
     } else {
         s.reading_stdin = 1;
         s.interactive = isatty(0);
@@ -413,6 +534,5 @@ int main(int argc, char **argv)
     frame_reader_free(&s.answers);
     outq_free(&s.pending);
     free(s.line);
-    free(command);
     return status;
 }

@@ -36,9 +36,11 @@ static void read_answer(struct trace *t, int conn, struct frame_reader *r, struc
         if (rc != FRAME_AGAIN)
             demo_die_bad_frame(r, rc);
         size_t n = demo_recv(t, conn, buf, sizeof buf); /* data = client.recv(1024) */
+        if (n == 0 && t->rcvd == 0)
+            demo_die("the server closed the connection without a byte: is it bin/rsh-server? "
+                     "(this client sends frames)");
         if (n == 0)
-            demo_die("the server closed the connection mid-answer%s", t->rcvd == 0 ?
-                     " without a byte: is it bin/rsh-server? (this client sends frames)" : "");
+            demo_die("the server closed the connection mid-answer");
         if (frame_reader_push(r, buf, n) != FRAME_OK)
             demo_die("out of memory");
     }
@@ -51,6 +53,12 @@ int main(int argc, char **argv)
     struct trace t = demo_trace(1, &a);
     struct frame_reader reader;
     char request[1 + 256];
+    char auth_err[RSH_AUTH_ERR_LEN];
+
+    /* the server's token first, in an 'A' frame (rsh-proto.h): it runs commands only
+     * for its own user */
+    if (rsh_send_auth(auth_err, conn, a.host, a.port) < 0)
+        demo_die("%s", auth_err);
 
     frame_reader_init(&reader, RSH_MAX_REPLY);
     for (int i = 0; i < 3; i++) {
@@ -66,8 +74,8 @@ int main(int argc, char **argv)
                  ans.out_len, (int)ans.status);
         rsh_answer_free(&ans);
     }
-    demo_say("Each answer was read with recv(1024) - several recvs for the long one - "
-             "and delivered whole: the frame lengths say where each answer ends.");
+    demo_say("Each answer came whole, however many recv(1024)s it took: its length says "
+             "where it ends.");
     frame_reader_free(&reader);
     return 0;
 }

@@ -39,9 +39,11 @@ static void read_answer(struct trace *t, int conn, struct frame_reader *r, struc
         if (rc != FRAME_AGAIN)
             demo_die_bad_frame(r, rc);
         size_t n = demo_recv(t, conn, buf, sizeof buf); /* data = client.recv(1024) */
+        if (n == 0 && t->rcvd == 0)
+            demo_die("the server closed the connection without a byte: is it bin/rsh-server? "
+                     "(this client sends frames)");
         if (n == 0)
-            demo_die("the server closed the connection mid-answer%s", t->rcvd == 0 ?
-                     " without a byte: is it bin/rsh-server? (this client sends frames)" : "");
+            demo_die("the server closed the connection mid-answer");
         if (frame_reader_push(r, buf, n) != FRAME_OK)
             demo_die("out of memory");
     }
@@ -55,6 +57,12 @@ int main(int argc, char **argv)
     struct frame_reader reader;
     char request[16];
     int right = 0;
+    char auth_err[RSH_AUTH_ERR_LEN];
+
+    /* the server's token first, in an 'A' frame (rsh-proto.h): it runs commands only
+     * for its own user */
+    if (rsh_send_auth(auth_err, conn, a.host, a.port) < 0)
+        demo_die("%s", auth_err);
 
     for (int i = 0; i < 2; i++) { /* both commands, back to back: pipelined */
         size_t n = strlen(commands[i]);

@@ -17,7 +17,8 @@
  * read_answer - recv(65536) until the answer's 'X' frame (demo 4's loop, with
  * a bigger buffer: 200000 bytes in 1024-byte recvs would be 200 lines).
  */
-static void read_answer(struct trace *t, int conn, struct frame_reader *r, struct rsh_answer *ans)
+static void read_answer(struct trace *t, int conn, struct frame_reader *r, struct rsh_answer *ans,
+                        int frames[256])
 {
     const unsigned char *body;
     uint32_t len;
@@ -26,8 +27,11 @@ static void read_answer(struct trace *t, int conn, struct frame_reader *r, struc
 
     for (;;) {
         /* first the whole frames already in the reader, then recv for more */
-        while (done == RSH_ANSWER_MORE && (rc = frame_reader_next(r, &body, &len)) == FRAME_OK)
+        while (done == RSH_ANSWER_MORE && (rc = frame_reader_next(r, &body, &len)) == FRAME_OK) {
+            if (len > 0)
+                frames[body[0]]++; /* counted by type, to say it in one line */
             done = rsh_answer_take(ans, body, len); /* 'O', 'E', then 'X' */
+        }
         if (done == RSH_ANSWER_DONE)
             return; /* frames after the 'X' stay in the reader */
         if (done == RSH_ANSWER_ERROR)
@@ -35,9 +39,11 @@ static void read_answer(struct trace *t, int conn, struct frame_reader *r, struc
         if (rc != FRAME_AGAIN)
             demo_die_bad_frame(r, rc);
         size_t n = demo_recv(t, conn, buf, sizeof buf); /* data = client.recv(65536) */
+        if (n == 0 && t->rcvd == 0)
+            demo_die("the server closed the connection without a byte: is it bin/rsh-server? "
+                     "(this client sends frames)");
         if (n == 0)
-            demo_die("the server closed the connection mid-answer%s", t->rcvd == 0 ?
-                     " without a byte: is it bin/rsh-server? (this client sends frames)" : "");
+            demo_die("the server closed the connection mid-answer");
         if (frame_reader_push(r, buf, n) != FRAME_OK)
             demo_die("out of memory");
     }
@@ -51,11 +57,22 @@ int main(int argc, char **argv)
     struct frame_reader reader;
     struct rsh_answer ans = {0};
     char request[] = "C" COMMAND;
+    char auth_err[RSH_AUTH_ERR_LEN];
 
+    /* the server's token first, in an 'A' frame (rsh-proto.h): it runs commands only
+     * for its own user */
+    if (rsh_send_auth(auth_err, conn, a.host, a.port) < 0)
+        demo_die("%s", auth_err);
+
+    int frames[256] = {0};
+
+    demo_expect_frames(&t); /* recv lines say where the headers are */
     demo_send_frame(&t, conn, request, strlen(request)); /* 'C' + command */
     frame_reader_init(&reader, RSH_MAX_REPLY);
-    read_answer(&t, conn, &reader, &ans); /* until the 'X' frame */
+    read_answer(&t, conn, &reader, &ans, frames); /* until the 'X' frame */
     frame_reader_free(&reader);
+    demo_say("%d recvs: %d 'E' frames (%zu bytes of stderr), %d 'O' (%zu of stdout), then 'X'",
+             t.recvs, frames['E'], ans.err_len, frames['O'], ans.out_len);
     demo_message(&t, ans.out, ans.out_len); /* the command's whole stdout */
     demo_fact("stdout_bytes", "%zu", ans.out_len);
     demo_fact("stderr_bytes", "%zu", ans.err_len); /* 200000 zero bytes: counted */

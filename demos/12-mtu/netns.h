@@ -43,7 +43,7 @@ struct link {
     int listener;      /* TCP, on 127.0.0.1:port, inside the namespace */
     int rendezvous;    /* TCP, on the same port, outside */
     int port;
-    char skipped[120]; /* why the demo cannot run here ("" if it can) */
+    char skipped[200]; /* why the demo cannot run here ("" if it can) */
 };
 
 /* listen_tcp - the TCP listener, with SO_RCVBUF set before any client can

@@ -1,11 +1,14 @@
 """usage: ssh_client.py [PORT] [HOST] [-- COMMAND...]   (defaults 8081 127.0.0.1)
 The course's simulated SSH client (lessons 000/001), fixed. Reads commands from stdin, one a
 line (or runs the one after --), prints their output whole, stdout and stderr apart, and
-exits with the last command's status, like ssh. Works with bin/rsh-server."""
+exits with the last command's status, like ssh. Works with bin/rsh-server: the first frame
+is the server's token (auth.py), read by port, and sent only to a server on this machine."""
+import ipaddress
 import socket
 import struct
 import sys
 
+from auth import read_token
 from frames import recv_frame, send_frame
 
 args, once = sys.argv[1:], None
@@ -48,6 +51,11 @@ phone = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 status = 0
 try:
     phone.connect((HOST, PORT))
+    # New: prove we are the server's user. Never send a token of this machine elsewhere.
+    if ipaddress.ip_address(phone.getpeername()[0]).is_loopback:
+        token = read_token(PORT)
+        if token is not None:
+            send_frame(phone, b'A' + token)
     if once is not None:
         status = run(phone, once)
     while once is None:

@@ -1,12 +1,15 @@
 """usage: ssh_server.py [PORT] [HOST]   (defaults 8081 127.0.0.1; port 0 picks a free port)
 The course's simulated SSH server, fixed; speaks the remote-shell protocol of bin/rsh-client.
-It runs whatever clients send: keep it on 127.0.0.1."""
+It runs what clients send, as you: only for a client that first sends the token it writes
+to /tmp/rsh-UID/token-PORT (or $XDG_RUNTIME_DIR/rsh/token-PORT), which only you can read."""
+import os
 import signal
 import socket
 import struct
 import subprocess
 import sys
 
+from auth import make_token, same
 from frames import recv_frame, send_frame
 
 if sys.argv[1:2] in (['-h'], ['--help']):
@@ -30,6 +33,16 @@ def goodbye(conn, reason):
 
 
 def serve(conn):
+    # New: 127.0.0.1 lets in every user of this machine. The first frame must be the token.
+    try:
+        first = recv_frame(conn, MAX_COMMAND)
+    except ValueError as e:
+        return goodbye(conn, str(e))
+    if first is None:
+        return
+    if first[:1] != b'A' or not same(first[1:], TOKEN):
+        return goodbye(conn, 'authentication required: the first frame must be A and the '
+                             'token in %s' % TOKEN_PATH)
     while True:
         # Was: conn.recv(1024): a long command came in pieces, two quick ones as one.
         try:
@@ -60,6 +73,7 @@ phone = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 phone.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 phone.bind((HOST, PORT))
 phone.listen(5)
+TOKEN, TOKEN_PATH = make_token(phone.getsockname()[1])  # before clients can come
 print('listening on %s:%d' % phone.getsockname(), flush=True)  # was print('starting')
 try:
     while True:  # one client at a time, as in the notes
@@ -71,3 +85,5 @@ try:
         conn.close()
 except KeyboardInterrupt:  # Ctrl-C
     pass
+finally:
+    os.unlink(TOKEN_PATH)  # the token is good only while this server runs
