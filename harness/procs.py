@@ -130,10 +130,16 @@ class Server:
         return out
 
     def close(self):
-        """Kill it if it still runs; keep what it printed (last_stdout, last_stderr)."""
+        """Stop it if it still runs - SIGTERM first, so that rsh-server removes its
+        token file; SIGKILL if that takes more than 2 s - and keep what it printed
+        (last_stdout, last_stderr)."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         if not self.proc.stdout.closed:
             self.last_stdout = self.first + self.proc.stdout.read()
             self.proc.stdout.close()
