@@ -11,7 +11,7 @@ import re
 import sys
 
 from i18n import load
-from suite import DEMOS, HARNESS, ROOT
+from suite import DEMOS, HARNESS, ROOT, parse_python
 
 SAY = re.compile(r"\b(?:demo_say|demo_die|N_)\(")
 C_STRING = re.compile(r'\s*"((?:[^"\\]|\\.)*)"')
@@ -40,7 +40,7 @@ def c_sentences(text: str):
 
 
 def python_sentences(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_python(path)
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
                 and node.args and isinstance(node.args[0], ast.Constant)

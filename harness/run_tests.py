@@ -18,7 +18,7 @@ each kind apart (a test that cannot run here is skipped, and says why),
 then ends with one line 'N passed, N failed'; the exit
 status is non-zero if anything failed. TESTS=substring runs only the tests
 whose name contains it; BIN_DIR=DIR tests the programs in DIR instead of
-bin/ (make sanitize); JOBS=N runs N at a time (default 8: most tests wait
+bin/ (make sanitize); JOBS=N runs N at a time (default 10: most tests wait
 on sockets and processes, not on the CPU).
 """
 import importlib.util
@@ -119,7 +119,7 @@ def main(argv):
     stress = "--stress" in argv
     tests = collect([a for a in argv if a != "--stress"], stress)
     counts = {kind: [0, 0, 0] for kind in KINDS}  # passed, failed, skipped
-    jobs = int(os.environ.get("JOBS", "8"))
+    jobs = int(os.environ.get("JOBS", "10"))
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for kind, name, ok, detail, seconds, cases in pool.map(run_one, tests):

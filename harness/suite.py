@@ -4,9 +4,11 @@ lines the programs print that the harness reads, and the frame format.
 Standard library only. demolib (the demos), rshproto (the remote shell) and
 every test import these names from here, so that each is spelled once.
 """
+import ast
 import os
 import re
 import struct
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,3 +45,15 @@ class Skipped(Exception):
 def sanitizer_reports(text: str):
     """The sanitizer markers found in text (empty if none)."""
     return [marker for marker in SANITIZER_REPORTS if marker in text]
+
+
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(path) -> ast.Module:
+    """ast.parse of a file, one thread at a time: run_tests.py runs tests in
+    threads, and CPython's parser can fail when two threads parse at once
+    ("AST constructor recursion depth mismatch")."""
+    text = Path(path).read_text(encoding="utf-8")
+    with _AST_LOCK:
+        return ast.parse(text)

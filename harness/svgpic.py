@@ -40,6 +40,7 @@ from i18n import _
 from streams import Stream, analyse
 from svgshapes import (BOX_H, COLOURS, LABEL_X, MONO, ROW_H, SIZE, SMALL, WIDTH, X0, X1, PxAxis,
                        Svg, badge, box, esc, fit_text, fmt, label_for, shorten, swatch)
+from suite import parse_python
 from textcells import box_text, display_width, glyph
 
 # ---------------------------------------------------------------- the legend
@@ -360,7 +361,7 @@ def lesson_of(demo) -> str:
     found = getattr(demo, "LESSON", None) or getattr(demo, "lesson", None)
     if not found or found == demo.title:
         try:
-            tree = ast.parse(Path(demo.path).read_text(encoding="utf-8"))
+            tree = parse_python(demo.path)
             for node in tree.body:
                 if (isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "LESSON"
                                                          for t in node.targets)):

@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from suite import ROOT
+from suite import ROOT, parse_python
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SEARCH = [ROOT / "solution", ROOT / "demos" / "common"]  # the Makefile's -I options
@@ -107,7 +107,7 @@ def c_functions(path: Path):
 
 
 def python_functions(path: Path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_python(path)
     return [(n.name, n.lineno, n.end_lineno - n.lineno + 1) for n in ast.walk(tree)
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 

@@ -182,7 +182,7 @@ def test_python_echo_pair_passes():
     all_pass(grade_it("client", f"python3 {client} {{port}}"))
 
 
-def test_rsh_server_passes_as_shell_rsh():
+def test_the_remote_shell_server_passes_as_shell_rsh():
     need(BIN / "rsh-server")
     all_pass(grade_it("server", f"{BIN / 'rsh-server'} --port {{port}}", role="shell", proto="rsh"))
 

@@ -14,7 +14,7 @@ import time
 
 from demolib import parse_call
 from procs import BIN, COURSE, course_server
-from suite import LISTENING
+from suite import DEMOS, LISTENING, parse_python
 
 # The system calls a demo program waits in for bytes: recvfrom, or poll/ppoll
 # before it (its bounded wait), by number (/proc/PID/syscall gives numbers).
@@ -154,5 +154,5 @@ def test_the_notes_leftover_arithmetic():
     notes_code = (COURSE / "ssh_client_000.py").read_text(encoding="utf-8")
     assert "2826" in notes_code and "1082" in notes_code, "the transcription keeps the comment"
     assert 2826 - 1024 == 1802 != 1082
-    expect = ast.parse((BIN.parent / "demos" / "04-truncate" / "expect.py").read_text())
+    expect = parse_python(DEMOS / "04-truncate" / "expect.py")
     assert "1576" in ast.unparse(expect)

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demolib  # noqa: E402
 import draw  # noqa: E402
 import svgpic  # noqa: E402
+from suite import parse_python  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KINDS = ("send", "recv", "message")
@@ -663,7 +664,7 @@ def test_no_sentence_literal_outside_i18n():
     here = os.path.dirname(os.path.abspath(__file__))
     found = []
     for name in PICTURE_MODULES:
-        tree = ast.parse(open(os.path.join(here, name), encoding="utf-8").read())
+        tree = parse_python(os.path.join(here, name))
         allowed = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "compile"):
