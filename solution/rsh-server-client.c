@@ -218,18 +218,25 @@ static int take_frame(struct server *s, struct client *c)
 }
 
 /* client_step - move a serving client along: its running command's answer;
- * when none runs, the next frame that is buffered. */
+ * when none runs, the next frame that is buffered. A complete answer is sent
+ * once the next buffered command has started (a pipelining client does not
+ * wait for it, and the send then overlaps the new shell's exec); with none
+ * buffered, at once. Its 'X' is queued before any output of the next. */
 static void client_step(struct server *s, struct client *c)
 {
+    int answered = 0;
+
     while (c->state == CLIENT_SERVING) {
         if (c->busy) {
             if (!answer_step(s, c))
-                return;
-            client_flush(s, c); /* the answer is complete: send it before the next spawn */
+                break;
+            answered = 1;
         } else if (!take_frame(s, c)) {
-            return;
+            break;
         }
     }
+    if (answered)
+        client_flush(s, c);
 }
 
 /* half_closed - the client sent FIN. A client that has sent its last
