@@ -62,8 +62,8 @@ class Collector:
 
 
 def expect_the_count(server, seen: Collector, label: str) -> None:
-    """Once stderr takes lines again, the next line that gets through is preceded by
-    the count of those dropped."""
+    """Once stderr takes lines again, a line says how many were dropped (with a
+    new line to log too, in case the server is slower to see the room)."""
     connect(server.port, timeout=10).close()  # a new line to log
     if not wait_until(lambda: DROPPED in seen.data, 10):
         raise AssertionError(f"{label}: expected a line '(N {DROPPED.decode()})' once stderr "

@@ -7,8 +7,8 @@
  * log line stops serving every client and enforcing every deadline. So lines
  * go into a buffer, the buffer is written without blocking, and the poll()
  * loop waits for stderr to take the rest. A line that does not fit in the
- * buffer is dropped and counted, and the count is written before the next
- * line that gets through: "(12 log lines dropped: stderr was full)".
+ * buffer is dropped and counted, and the count is written as soon as stderr
+ * takes lines again: "(12 log lines dropped: stderr was full)".
  *
  * Writing without blocking, without touching the terminal of anyone else:
  * O_NONBLOCK belongs to the open file description, which fd 2 shares with
@@ -88,19 +88,28 @@ static ssize_t put(void)
 
 void log_flush(void)
 {
-    while (used > 0) {
-        ssize_t n = put();
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return; /* the poll() loop waits for room (log_poll_fd) */
-        if (n <= 0) { /* stderr is gone (EPIPE, EIO...): the lines cannot go anywhere */
-            dropped++;
-            used = 0;
-            return;
+    for (;;) {
+        while (used > 0) {
+            ssize_t n = put();
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return; /* the poll() loop waits for room (log_poll_fd) */
+            if (n <= 0) { /* stderr is gone (EPIPE, EIO...): the lines cannot go anywhere */
+                dropped++;
+                used = 0;
+                return;
+            }
+            memmove(buf, buf + n, used - (size_t)n);
+            used -= (size_t)n;
         }
-        memmove(buf, buf + n, used - (size_t)n);
-        used -= (size_t)n;
+        if (dropped == 0)
+            return;
+        /* stderr took everything: say now how many lines it could not hold,
+         * not only with the next line (there may be none for a long time) */
+        used = (size_t)snprintf(buf, sizeof buf, "rsh-server: (%lu log line%s dropped: stderr "
+                                "was full)\n", dropped, dropped == 1 ? "" : "s");
+        dropped = 0;
     }
 }
 
