@@ -64,8 +64,11 @@ def proxy_run(up, data, *extra):
         m = LISTENING.fullmatch(proxy.stdout.readline().decode().rstrip("\n"))
         assert m, "splitproxy did not print 'listening on HOST:PORT' first"
         with socket.create_connection(("127.0.0.1", int(m.group(2))), timeout=10) as c:
-            c.sendall(data)
-            c.shutdown(socket.SHUT_WR)
+            try:
+                c.sendall(data)
+                c.shutdown(socket.SHUT_WR)
+            except OSError:  # reset-after: the proxy may have reset us already
+                pass
             c.settimeout(10)
             try:
                 while c.recv(65536):
