@@ -51,3 +51,31 @@ def test_a_demo_program_waits_for_the_output_lock():
             if fd >= 0:
                 os.close(fd)
         os.unlink(lock_path)
+
+
+COMMAND_SERVERS = ["04-truncate-server", "05-course-fix-server", "05-course-fix-fixed-server",
+                   "08-request-side-server", "10-pipe-deadlock-server"]
+
+
+def first_lines(name, *args):
+    """What a demo server prints before it gives up waiting for a client."""
+    p = subprocess.run([str(BIN / name), "--port", "0", "--patience", "1", *args],
+                       capture_output=True, text=True, timeout=20)
+    return (p.stdout + p.stderr).splitlines()
+
+
+def test_the_demo_servers_that_run_commands_say_who_may_use_them():
+    """The course's servers run any command for anyone who connects, on purpose:
+    their listening line says so, and off loopback they warn."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(COMMAND_SERVERS) * 2) as pool:
+        here = list(pool.map(first_lines, COMMAND_SERVERS))
+        wide = list(pool.map(lambda n: first_lines(n, "--host", "0.0.0.0"), COMMAND_SERVERS))
+    for name, lines, open_lines in zip(COMMAND_SERVERS, here, wide):
+        assert lines and LISTENING.search(lines[0]) and "for any user of this machine" in lines[0], \
+            f"{name}: its listening line must say who may run commands: {lines[:2]}"
+        assert not any("not loopback" in l for l in lines), f"{name}: warned on 127.0.0.1: {lines}"
+        assert any("0.0.0.0" in l and "not loopback" in l for l in open_lines), \
+            f"{name} --host 0.0.0.0: expected a warning that it is not loopback: {open_lines[:3]}"
+    plain = first_lines("01-coalesce-server")
+    assert "for any user" not in plain[0], f"01-coalesce-server runs no command: {plain[0]}"

@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, DEMO_RUNS_COMMANDS, 0);
     int listener = demo_listen(&a);
     int sync = demo_accept_sync(&a, listener);
     int conn = demo_accept(listener, 1);

@@ -37,7 +37,7 @@ static void report(pid_t pid, const struct stuck *st);
 
 int main(int argc, char **argv)
 {
-    struct demo_args a = demo_parse_args(argc, argv, USAGE, 0, 0);
+    struct demo_args a = demo_parse_args(argc, argv, USAGE, DEMO_RUNS_COMMANDS, 0);
     int listener = demo_listen(&a);
     int conn = demo_accept(listener, 1);
     struct trace t = demo_trace(1, &a);

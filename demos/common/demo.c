@@ -30,6 +30,7 @@ extern const char *const demo_lang_table[]; /* build/gen/lang_zh.c, from lang/zh
 static int sync_mode, live_mode;     /* --sync, --live */
 static int patience;                 /* --patience, in seconds (0: none) */
 static int step_mode;                /* --step */
+static int runs_commands;            /* DEMO_RUNS_COMMANDS: a server that runs what it gets */
 
 const char *demo_side(void)
 {
@@ -262,6 +263,7 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
     struct demo_args a = {"127.0.0.1", -1, 0, default_pause_ms, 0, 0, -1, 0, 0};
 
     side = ends_with(argv[0], "server") ? "server" : "client";
+    runs_commands = (flags & DEMO_RUNS_COMMANDS) != 0;
     chinese = reader_language_is_chinese();
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
@@ -313,14 +315,23 @@ struct demo_args demo_parse_args(int argc, char **argv, const char *usage,
 int demo_listen(const struct demo_args *a)
 {
     char err[NET_ERR_LEN], addr[NET_ADDR_LEN];
-    int fd = net_listen(err, a->host, a->port, BACKLOG);
+    int fd = net_listen(err, a->host, a->port, BACKLOG), loopback = 0;
 
-    if (fd < 0 || net_local_name(err, fd, addr, sizeof addr, NULL) < 0)
+    if (fd < 0 || net_local_name(err, fd, addr, sizeof addr, &loopback) < 0)
         demo_die("%s", err);
     /* Before anyone can know the port: an accepted connection inherits it. */
     if (a->rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &a->rcvbuf, sizeof a->rcvbuf) < 0)
         demo_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
-    demo_say_as_is("listening on %s", addr);
+    if (!runs_commands) {
+        demo_say_as_is("listening on %s", addr);
+        return fd;
+    }
+    /* the course's server, insecure on purpose: it says so, and bin/rsh-server is the fix */
+    demo_say_as_is("listening on %s (it runs every command it is sent, as you, for any user "
+                   "of this machine)", addr);
+    if (!loopback)
+        demo_say("warning: %s is not loopback: anyone who can reach it can run commands as you",
+                 addr);
     return fd;
 }
 

@@ -66,6 +66,9 @@ struct demo_args {
 
 #define DEMO_WANTS_PAUSE 1  /* flag for demo_parse_args: accept --pause-ms */
 #define DEMO_WANTS_RCVBUF 2 /* ... and --rcvbuf BYTES (0: the system's own buffer) */
+#define DEMO_RUNS_COMMANDS 4 /* a server that runs the commands it is sent (the course's
+                              * insecure one, on purpose): its listening line says so, and
+                              * it warns when its address is not loopback */
 
 /*
  * demo_parse_args - parse --host, --port, --full (and --pause-ms when flags
