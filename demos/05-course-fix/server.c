@@ -35,22 +35,8 @@ static void serve(struct trace *t, int conn);
 int main(int argc, char **argv)
 {
     struct demo_args a = demo_parse_args(argc, argv, USAGE, DEMO_RUNS_COMMANDS, 0);
-    int listener = demo_listen(&a);
-    int conn = demo_accept(listener, 1);
 
-    /* one client after another, as the notes' server does (while True: accept) */
-    for (int n = 1; conn >= 0; n++) {
-        struct trace t = demo_trace(n, &a);
-        t.quiet = n == 2; /* the client times its commands on conn 2: no lines */
-        serve(&t, conn);
-        if (t.quiet)
-            demo_say("conn 2: %d commands answered the same way (not traced: the client "
-                     "timed them)", t.recvs - 1);
-        close(conn);
-        /* our client makes CONNECTIONS; anyone else's, as many as it likes */
-        conn = a.sync && n == CONNECTIONS ? -1
-             : demo_try_accept(listener, n + 1, a.sync ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000);
-    }
+    serve_clients(&a, serve); /* one client after another, as the notes' server does */
     return 0;
 }
 

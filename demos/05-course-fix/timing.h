@@ -1,5 +1,6 @@
 /*
- * Demo 5's commands and timing, for its client and its fixed client: the same short
+ * Demo 5's commands and timing, for its client and its fixed client (and the
+ * servers' accept loop, serve_clients): the same short
  * command, TIMED_COMMANDS times, each answer read whole (read_exact, so only
  * the server's way of sending is measured), and the median time per command.
  * Not traced: twenty times the same lines would say nothing new.
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define CONNECTIONS 3 /* the clients' connections: the lesson, the timing, a second size */
 #define TIMED_COMMANDS 20
@@ -55,6 +57,29 @@ static inline double median_ms(int conn, uint32_t (*length)(const unsigned char 
              ms[TIMED_COMMANDS - 1]);
     demo_fact("median_ms", "%.2f", median); /* shown, never asserted */
     return median;
+}
+
+/* serve_clients - the servers' accept loop: one client after another, as the
+ * notes' server does (while True: accept), each served by serve(). Conn 2,
+ * where the client times its commands, is not traced. Our client makes
+ * CONNECTIONS; anyone else's, as many as it likes, each within
+ * DEMO_SOFT_WAIT_MS of the last. */
+static inline void serve_clients(const struct demo_args *a, void (*serve)(struct trace *, int))
+{
+    int listener = demo_listen(a);
+    int conn = demo_accept(listener, 1);
+
+    for (int n = 1; conn >= 0; n++) {
+        struct trace t = demo_trace(n, a);
+        t.quiet = n == 2;
+        serve(&t, conn);
+        if (t.quiet)
+            demo_say("conn 2: %d commands answered the same way (not traced: the client "
+                     "timed them)", t.recvs - 1);
+        close(conn);
+        conn = a->sync && n == CONNECTIONS ? -1
+             : demo_try_accept(listener, n + 1, a->sync ? DEMO_WAIT_S : DEMO_SOFT_WAIT_MS / 1000);
+    }
 }
 
 #endif
