@@ -26,6 +26,7 @@
 #include "args.h"
 #include "frame.h"
 #include "net.h"
+#include "bench-clock.h"
 
 #define FRAME_BYTES 16
 #define BODY_BYTES (FRAME_BYTES - FRAME_HEADER_SIZE)
@@ -43,25 +44,6 @@
     "round trips over TCP on 127.0.0.1, a frame (send_frame)\n"                    \
     "or 1 raw byte each way; prints the median (p50) and p99 round trip in ns.\n"   \
     "Defaults: 10000000 frames, 50000 round trips.\n"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* cpu_s - the CPU time (user + system) of this process: the reader's alone,
- * the writer being a child of its own. Steadier than the wall clock, which
- * also counts the writer's turns and the CPUs' wake-ups. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------ stream */
 

@@ -26,6 +26,7 @@
 #include "args.h"
 #include "frame.h"
 #include "net.h"
+#include "bench-clock.h"
 
 #define REQUEST "echo x"
 #define ANSWER "x\n"
@@ -37,14 +38,6 @@
     "one sendmsg() of header and body (default), or --two-sends: send() of the\n"    \
     "header, then send() of the body, as the course's fix does. Nagle stays on.\n"   \
     "Prints the count and the seconds.\n"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* answer - one answer: in one sendmsg, or header and body in two send()s. */
 static int answer(int fd, int two_sends)

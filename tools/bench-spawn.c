@@ -24,6 +24,7 @@
 
 #include "args.h"
 #include "net.h"
+#include "bench-clock.h"
 
 #define CHUNK (64 * 1024) /* one read() from a pipe, as rsh-server's CHUNK_SIZE */
 
@@ -139,14 +140,6 @@ static int run_once(const char *text, long long *bytes)
             return -1;
     }
     return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* cpu_seconds - user + system time of a getrusage() result. */

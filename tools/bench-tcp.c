@@ -15,6 +15,7 @@
 #include "args.h"
 #include "frame.h"
 #include "net.h"
+#include "bench-clock.h"
 
 #define USAGE                                                                    \
     "usage: bench-tcp [--bytes N] [--chunk N]\n"                                 \
@@ -22,14 +23,6 @@
     "127.0.0.1, in write()s of --chunk bytes (default 262144); this process\n"    \
     "reads them to EOF with reads of the same size and discards them.\n"         \
     "Prints the bytes, the seconds and the throughput.\n"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* send_zeros - the child: connect to port, write total bytes. Returns an exit status. */
 static int send_zeros(int port, long long total, size_t chunk)
