@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from suite import BIN, LISTENING
+from suite import BIN, LISTENING, stop_process
 
 TICK = os.sysconf("SC_CLK_TCK")  # /proc/PID/stat counts CPU time in these
 
@@ -148,13 +148,7 @@ class RshServer:
         return self.stderr.read()[-2000:].decode("utf-8", "replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
         self.proc.stdout.close()
         self.stderr.close()
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from suite import BIN, LISTENING, ROOT
+from suite import BIN, LISTENING, ROOT, stop_process
 
 PY = sys.executable
 SOLUTION = ROOT / "solution" / "python"
@@ -133,13 +133,7 @@ class Server:
         """Stop it if it still runs - SIGTERM first, so that rsh-server removes its
         token file; SIGKILL if that takes more than 2 s - and keep what it printed
         (last_stdout, last_stderr)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(2)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 2)
         if not self.proc.stdout.closed:
             self.last_stdout = self.first + self.proc.stdout.read()
             self.proc.stdout.close()

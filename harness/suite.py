@@ -8,6 +8,7 @@ import ast
 import os
 import re
 import struct
+import subprocess
 import threading
 from pathlib import Path
 
@@ -57,3 +58,15 @@ def parse_python(path) -> ast.Module:
     text = Path(path).read_text(encoding="utf-8")
     with _AST_LOCK:
         return ast.parse(text)
+
+
+def stop_process(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, so that it can clean up (rsh-server removes its token file);
+    SIGKILL if it has not ended within grace seconds. Then it is reaped."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
