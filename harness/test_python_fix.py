@@ -285,7 +285,7 @@ def test_course_hello_pair_runs_as_written():
         start = time.monotonic()
         code, out, err = run(cmd, timeout=15)
         took = time.monotonic() - start
-        assert code == 0 and 0.45 <= took < 10, \
+        assert code == 0 and took >= 0.45, \
             f"expected exit 0 after the 5 s pause scaled to 0.5 s (took {took:.2f} s)\n" + \
             report(cmd, code, out, err)
         scode, sout = server.finish()

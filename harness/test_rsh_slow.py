@@ -131,17 +131,30 @@ def eintr_storm_on_the_server(count: int, big: int) -> None:
                 commands.append(command_frame(text + b"x" * (MAX_COMMAND - len(text))))
             commands.append(command_frame(f"yes storm | head -c {big}"))
 
+            def signal_in_between():
+                # a barrier, not a sleep: the transfer waits here (the server
+                # blocked mid-transfer) until the storm has sent one more
+                # signal, so the storm lands during the transfer even when a
+                # loaded machine starves the storm's thread
+                mark = sent[0]
+                assert wait_until(lambda: sent[0] > mark, 10, 0.001), \
+                    "the signal storm stopped sending"
+
             sender = threading.Thread(target=sock.sendall, args=(b"".join(commands),), daemon=True)
             sender.start()  # a thread: the server stops reading while answers are not taken
             reader = FrameReader(sock)
             for n in range(count):
+                signal_in_between()
                 expect_answer(f"64 KiB command #{n} during the signal storm", read_answer(reader),
                               (f"{n}\n".encode(), b"", 0))
-            h, stderr = hashlib.sha256(), bytearray()
+            h, stderr, taken = hashlib.sha256(), bytearray(), [0]
 
             def take(kind, chunk):
                 if kind == STDOUT:
                     h.update(chunk)
+                    taken[0] += len(chunk)
+                    if taken[0] // 262144 != (taken[0] - len(chunk)) // 262144:
+                        signal_in_between()  # once every 256 KiB of output
                 else:
                     stderr.extend(chunk)
 
@@ -155,7 +168,8 @@ def eintr_storm_on_the_server(count: int, big: int) -> None:
         finally:
             stop.set()
             stormer.join(5)
-        assert during >= 10, f"expected a storm of signals during the transfer, only {during} were sent"
+        assert during >= count, \
+            f"expected a signal between every two answers of the transfer, only {during} were sent"
 
 
 def test_eintr_storm_on_the_server():
