@@ -66,7 +66,7 @@ from grade_session import (DEADLINE, RSS_EVERY, RSS_GROWTH_KIB, STDERR_LINES,  #
                            Options, Result, Run, StepFailed, Target)
 from grade_steps import Steps, longest_prefix_printed  # noqa: E402,F401
 from i18n import _  # noqa: E402
-from suite import BIN, sanitizer_reports  # noqa: E402
+from suite import BIN, python_children_unbuffered, sanitizer_reports  # noqa: E402
 
 
 class Session(Steps, Transcript, Run):
@@ -193,6 +193,7 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    python_children_unbuffered()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     role, proto = args.role, args.proto or "rsh"
     try:

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import demolib
-from suite import BIN, HARNESS, Skipped
+from suite import BIN, HARNESS, Skipped, python_children_unbuffered
 
 SUMMARY = re.compile(r"(\d+) passed, (\d+) failed")
 KINDS = ("unit cases", "demo runs", "--help checks", "end-to-end tests")
@@ -116,6 +116,7 @@ def run_one(test):
 
 
 def main(argv):
+    python_children_unbuffered()
     stress = "--stress" in argv
     tests = collect([a for a in argv if a != "--stress"], stress)
     counts = {kind: [0, 0, 0] for kind in KINDS}  # passed, failed, skipped

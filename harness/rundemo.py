@@ -23,6 +23,7 @@ import draw
 import live
 from display import Display
 from i18n import _
+from suite import python_children_unbuffered
 
 USAGE = __doc__.strip().split("\n\n")[1]
 
@@ -167,6 +168,7 @@ def run_live(demo, runs: int) -> int:
 
 
 def main(argv) -> int:
+    python_children_unbuffered()
     parser = argparse.ArgumentParser(add_help=False, usage=USAGE)
     parser.add_argument("demo", nargs="?")
     parser.add_argument("--full", action="store_true")

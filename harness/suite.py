@@ -19,6 +19,15 @@ BIN = Path(os.environ.get("BIN_DIR") or ROOT / "bin").resolve()
 DEMOS = ROOT / "demos"
 HARNESS = ROOT / "harness"
 
+
+def python_children_unbuffered() -> None:
+    """The Python programs the harness starts (the course's, a student's)
+    print() into pipes, where Python keeps what they print in a buffer until
+    they exit: unbuffered, as on a terminal, nothing a program printed is lost
+    when a hung one is stopped. Each entry point calls this once."""
+    os.environ["PYTHONUNBUFFERED"] = "1"
+
+
 # The first line every server prints: "listening on 127.0.0.1:40123"
 # (an IPv6 address is printed in brackets: "listening on [::1]:40123").
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
