@@ -32,5 +32,6 @@ int main(int argc, char **argv)
     demo_send(&t2, conn, DEMO_HELLO, strlen(DEMO_HELLO));
     demo_pause_between_sends(&a);
     demo_send(&t2, conn, DEMO_WORLD, strlen(DEMO_WORLD));
+    demo_finish(&t2, conn); /* a server that exited without accepting it resets it */
     return 0;
 }

@@ -32,5 +32,6 @@ int main(int argc, char **argv)
     demo_say("pause %ld ms", a.pause_ms);
     demo_pause_ms(a.pause_ms);
     demo_send_frame(&t2, conn, DEMO_WORLD, strlen(DEMO_WORLD));
+    demo_finish(&t2, conn);
     return 0;
 }

@@ -245,6 +245,13 @@ void demo_send(struct trace *t, int fd, const void *buf, size_t n);
  * demo_send does when a send finds it gone). */
 size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap);
 
+/* demo_finish - the end of a client's last connection: close our side, then
+ * wait (a few seconds at most) for the peer's close. A peer that never read
+ * what we sent and has gone (a server that served one connection and exited
+ * while this one waited to be accepted) answers with a reset: it says so and
+ * exits (0), as demo_send and demo_recv do. */
+void demo_finish(const struct trace *t, int fd);
+
 /* demo_send_frame - print a send line for the whole frame (4-byte length,
  * then body), then send it with send_frame: header and body in one call. */
 void demo_send_frame(struct trace *t, int fd, const void *body, size_t n);

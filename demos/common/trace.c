@@ -271,6 +271,22 @@ size_t demo_recv(struct trace *t, int fd, void *buf, size_t cap)
     return (size_t)n;
 }
 
+void demo_finish(const struct trace *t, int fd)
+{
+    char buf[4096];
+    ssize_t n = 1;
+
+    shutdown(fd, SHUT_WR); /* FIN: "nothing more from us" */
+    while (n != 0 && demo_readable(fd, DEMO_SOFT_WAIT_MS / 1000)) {
+        n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == ECONNRESET)
+            peer_gone(t, "recv");
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    close(fd);
+}
+
 void demo_send_frame(struct trace *t, int fd, const void *body, size_t n)
 {
     unsigned char *wire = malloc(FRAME_HEADER_SIZE + n); /* only to print the wire bytes */
