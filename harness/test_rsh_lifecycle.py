@@ -4,10 +4,13 @@ client that half-closes, the server's own signals, and the address it listens on
 Every test starts its own bin/rsh-server on a free port (rshproto.rsh_server)
 and checks bytes and statuses; times appear only as safety bounds.
 """
+import errno
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from contextlib import closing
 
 from rshproto import (ERROR, STDOUT, FrameReader, command_frame, connect, proc_stat, read_answer,
@@ -42,9 +45,52 @@ def test_background_jobs_do_not_hold_the_answer():
                 f"running; got {err!r}, {status}, job {proc_stat(job)}"
         finally:
             os.kill(job, signal.SIGKILL)
-        # A job that ends within --linger: all of its output, no note.
-        expect_answer("a job that ends soon", run_command(sock, "(sleep 0.2; echo late) & echo early"),
-                      (b"early\nlate\n", b"", 0))
+
+
+def write_to_fifo(fifo: str, data: bytes) -> None:
+    """Write data to a FIFO once its reader has opened it (until then an open
+    for writing that does not wait fails with ENXIO)."""
+    fd = [-1]
+
+    def opened():
+        try:
+            fd[0] = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            return True
+        except OSError as e:
+            if e.errno != errno.ENXIO:
+                raise
+            return False
+
+    assert wait_until(opened, 10), f"nobody opened {fifo} for reading within 10 s"
+    try:
+        os.write(fd[0], data)
+    finally:
+        os.close(fd[0])
+
+
+def test_a_job_that_ends_within_linger_gives_all_its_output():
+    """A background job still holds the output when the shell exits: the answer
+    waits for it (--linger), with all of its output and no note. The job
+    writes only once the shell's own output has arrived (it waits on a FIFO the
+    test writes then), whatever the machine's load."""
+    fifo_dir = tempfile.mkdtemp(prefix="rsh-test-")
+    fifo = os.path.join(fifo_dir, "go")
+    os.mkfifo(fifo)
+    try:
+        with rsh_server("--linger", "30") as server, closing(server.connect(10)) as sock:
+            send_command(sock, f"(read go < {fifo}; echo late) & echo early")
+            out, err = bytearray(), bytearray()
+
+            def take(kind, chunk):
+                (out if kind == STDOUT else err).extend(chunk)
+                if kind == STDOUT and out == b"early\n":
+                    write_to_fifo(fifo, b"go\n")
+
+            _, _, status = read_answer(sock, take)
+            expect_answer("a job that ends within --linger", (bytes(out), bytes(err), status),
+                          (b"early\nlate\n", b"", 0))
+    finally:
+        shutil.rmtree(fifo_dir, ignore_errors=True)
 
 
 def test_a_client_too_slow_is_told_why_at_a_frame_boundary():

@@ -24,12 +24,17 @@ from test_rsh_load import fail_if, run_clients
 def test_idle_connections_are_told_why_and_closed():
     """Two connections that send nothing hold both slots of --max-clients 2, but
     only until --idle-timeout; one that never sends its token, only until
-    --frame-timeout."""
-    with rsh_server("--max-clients", "2", "--idle-timeout", "1", "--frame-timeout", "1") as server:
+    --frame-timeout. (The slots are checked on a server whose idle timeout is
+    far away, so that a slow machine cannot free a slot first.)"""
+    with rsh_server("--max-clients", "2") as server:
         idle = [server.connect(10), server.connect(10)]
         with closing(server.connect(10)) as third:
             expect_error_then_eof(third, "a third client while two idle ones hold the slots",
                                   ["busy"])
+        for sock in idle:
+            sock.close()
+    with rsh_server("--max-clients", "2", "--idle-timeout", "1", "--frame-timeout", "2") as server:
+        idle = [server.connect(10), server.connect(10)]
         for i, sock in enumerate(idle):
             expect_error_then_eof(sock, f"idle client {i}", ["idle", "--idle-timeout"])
             sock.close()
