@@ -1166,6 +1166,19 @@ static void alarm_storm(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* storm_pause - sleep ms milliseconds, and on until three more SIGALRMs
+ * have been handled (at most 10 s more): a barrier, not a hope, so that the
+ * storm lands in every pause however busy the machine is. */
+static void storm_pause(long ms)
+{
+    sig_atomic_t start = alarms;
+    int waited;
+
+    pause_ms(ms);
+    for (waited = 0; alarms - start < 3 && waited < 10000; waited++)
+        pause_ms(1);
+}
+
 /* --stress: the full-size storm (more than 10 MB) and ten times the property
  * rounds, for `make stress`; `make test` runs a storm of about 3 MB. */
 static int stress;
@@ -1258,7 +1271,7 @@ static const char *storm_parent(int fd, const struct storm *t)
         die("malloc");
     /* Each phase starts with a pause: the sender's small buffer fills, its
      * send blocks with nothing sent, and a signal makes it fail with EINTR. */
-    pause_ms(30);
+    storm_pause(30);
     for (i = 0; i < t->a.n && err == NULL; i++) {         /* recv_frame */
         st = recv_frame(fd, buf, t->a.max_body, &len);
         if (st != FRAME_OK)
@@ -1267,7 +1280,7 @@ static const char *storm_parent(int fd, const struct storm *t)
             err = fail("recv_frame, frame %d differs", i);
     }
     for (i = 0; i < t->big.n && err == NULL; i++) {       /* sent with send_framev */
-        pause_ms(30);
+        storm_pause(30);
         st = recv_frame(fd, buf, t->big.max_body, &len);
         if (st != FRAME_OK)
             err = fail("recv_frame, big frame %d: %s (%s)", i, status_name(st), strerror(errno));
@@ -1278,7 +1291,7 @@ static const char *storm_parent(int fd, const struct storm *t)
         size_t n = 1 + rnd_below(&rng, 65536);
 
         if (rnd_below(&rng, 8) == 0)
-            pause_ms(10);
+            storm_pause(10);
 
         if (n > t->raw_size - pos)
             n = t->raw_size - pos;
@@ -1288,7 +1301,7 @@ static const char *storm_parent(int fd, const struct storm *t)
             err = fail("read_exact: bytes %zu..%zu differ", pos, pos + n);
         pos += n;
     }
-    pause_ms(30);
+    storm_pause(30);
     frame_reader_init(&r, t->c.max_body);                 /* frame_reader_fill */
     while (err == NULL && delivered < t->c.n) {
         ssize_t n = frame_reader_fill(&r, fd);
