@@ -123,7 +123,7 @@ class Server:
         if self.proc.poll() is not None:
             raise AssertionError("the server died during the test\n" + self.describe())
         self.proc.send_signal(signal.SIGTERM)
-        code, out = self.finish(5)
+        code, out = self.finish(15)
         if code not in codes:
             raise AssertionError(f"after SIGTERM the server exited with {code}, expected one "
                                  f"of {codes}\n" + self.describe(out))

@@ -389,7 +389,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 5.0, uid: int = None,
+def rsh_server(*args, start_timeout: float = 15.0, stop_timeout: float = 15.0, uid: int = None,
                stops_itself: bool = False, env=None, stderr=None, prefix=()):
     """Start bin/rsh-server --port 0 with args, yield a Server, stop it.
 
