@@ -10,7 +10,7 @@
 # exactly.
 #
 # If the ACK of "hi" came first anyway (a loaded machine), the client tried
-# again on a fresh connection (up to 3 times), which took the next number:
+# again on a fresh connection (up to TRIES times), which took the next number:
 # the ACK-delayed rows are found by their facts (connN.nagle_held, connN.nodelay_held),
 # and the sends are checked by rules, connection by connection.
 import re
@@ -28,7 +28,7 @@ WORDS = [b"hello", b"world", b"how", b"are", b"you"]
 AFTER_HI = [b"hi", b"hello", b"world"]  # conns 5 and 6: "hi", then hello and world
 MODES = {1: "Nagle on", 2: "TCP_NODELAY", 3: "TCP_CORK", 4: "TCP_NODELAY, paced"}
 WRITES = {1: WORDS, 2: WORDS, 3: WORDS, 4: WORDS[:2]}  # conn 4: "hello", then "world"
-TRIES = 3
+TRIES = 10  # as in words.h
 ROWS = {"nagle_held": "Nagle on, ACK delayed", "nodelay_held": "TCP_NODELAY, ACK delayed"}
 
 
@@ -126,7 +126,7 @@ def tries_rules():
                    for held in ROWS for c in tries(o, held))
 
     return [
-        rule("conns 5 and 6 (ACK delayed): 1 to 3 tries each, the Nagle row's first, "
+        rule(f"conns 5 and 6 (ACK delayed): 1 to {TRIES} tries each, the Nagle row's first, "
              "numbered from conn 5 on", numbered),
         rule("conns 5 and 6 (ACK delayed): the client tried again only when the ACK of hi "
              "had come before world was written", retried_only_when_needed),
