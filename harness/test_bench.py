@@ -40,9 +40,15 @@ def in_namespace_or_skip(scenario: str, count: int) -> dict:
 def test_rsh_server_answers_100_commands_without_a_delayed_ack():
     r = in_namespace_or_skip("regression", 100)
     tries, course = r["rsh_tries"], r["course"]
-    assert tries[-1] == 0, (
+    # With a real-time priority nothing else can stall a command for 40 ms:
+    # a try without any delayed ACK. Without it, a busy machine can cost a few
+    # (a command kept from answering for 40 ms): far fewer than the one per
+    # command, every try, of a server that sends an answer in pieces.
+    realtime = r["priority"].startswith("SCHED_FIFO")
+    assert (tries[-1] == 0 if realtime else min(tries) < 25), (
         f"100 x `echo x` through rsh-server (lock-step, rsh-client on a terminal) made the "
-        f"kernel send {tries} delayed ACKs in {len(tries)} tries (expected 0 in one of them). "
+        f"kernel send {tries} delayed ACKs in {len(tries)} tries (expected "
+        f"{'0' if realtime else 'fewer than 25'} in one of them; priority {r['priority']}). "
         f"An answer that leaves in pieces, a small piece waiting for the ACK of the one "
         f"before (Nagle), costs a delayed ACK - 40 ms - per command: send each answer's "
         f"frames with one call, or set TCP_NODELAY.")
