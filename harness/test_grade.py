@@ -14,12 +14,13 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 
 import grade
 import grade_scenarios as S
 from demolib import unescape
 from grade_report import WIDTH, columns
-from suite import BIN, HARNESS, LISTENING, ROOT
+from suite import BIN, HARNESS, LISTENING, ROOT, Skipped
 
 PROXY = BIN / "splitproxy"
 FIXTURES = HARNESS / "grade_fixtures"
@@ -35,10 +36,12 @@ def need(path):
 
 # ---- the proxy on its own ----
 
-def proxy_run(up, data, *extra):
+def proxy_run(up, data, *extra, late=0.0, reads=None):
     """Send data in one write through `splitproxy --up up` to a server that
-    records its recv()s; returns (proxy-up trace lines, bytes received,
-    how the server's connection ended)."""
+    records its recv()s (their sizes in reads, if given; it sleeps `late`
+    seconds before each, as a program on a loaded machine wakes late);
+    returns (proxy-up trace lines, bytes received, how the server's
+    connection ended)."""
     need(PROXY)
     sink = socket.create_server(("127.0.0.1", 0))
     got, ending = bytearray(), []
@@ -48,7 +51,10 @@ def proxy_run(up, data, *extra):
         with conn:
             try:
                 while True:
+                    time.sleep(late)
                     chunk = conn.recv(65536)
+                    if reads is not None:
+                        reads.append(len(chunk))
                     if not chunk:
                         ending.append("eof")
                         return
@@ -131,6 +137,26 @@ def test_splitproxy_split_at_writes_exactly_there():
     assert writes == [(0, 2), (2, 4), (6, 12)], f"split-at:2,6 wrote {writes}, expected [0:2] [2:6] [6:18]"
     assert lines[1].endswith(r'| "\x00\x05he"'), lines[1]
     assert got == data and ending == "eof"
+
+
+def test_splitproxy_waits_until_the_receiver_has_read_each_piece():
+    """A receiver that wakes late (here: 0.3 s before each recv) still gets
+    each piece on its own: the proxy writes the next only once the receiving
+    program has read the last (Linux: its socket's receive queue is empty).
+    Waiting for the receiver's kernel to ack the bytes, then a gap, did not:
+    this receiver got all 18 bytes in one recv()."""
+    if not os.path.exists("/proc/net/tcp"):
+        raise Skipped("no /proc/net/tcp here: the proxy cannot see what the receiver has read")
+    data = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world"
+    reads = []
+    lines, got, _ = proxy_run("split-at:2,6", data, "--gap", "0", late=0.3, reads=reads)
+    assert got == data and reads[:3] == [2, 4, 12], f"the late receiver's recv()s returned {reads} bytes"
+    reads.clear()
+    lines, got, _ = proxy_run("drip:0", data[:6], "--pass-first", "3", late=0.05, reads=reads)
+    pieces = [n for n in reads if n]  # the 3 bytes passed first may come with the first dripped one
+    assert got == data[:6] and pieces in ([3, 1, 1, 1], [4, 1, 1]), \
+        f"drip after --pass-first 3: the late receiver's recv()s returned {reads} bytes"
+    assert len(lines) == 4 and writes_of(lines, data[:6]) == [(0, 3), (3, 1), (4, 1), (5, 1)], lines
 
 
 def test_splitproxy_eof_after_and_reset_after():

@@ -1,9 +1,10 @@
 /*
  * splitproxy-sched.h - the schedules of tools/splitproxy.c: parse a
  * schedule's text, and decide how many queued bytes the next write of a
- * direction carries, and when. Included by splitproxy.c alone: the Makefile
- * builds each tools/NAME.c into bin/NAME on its own, so this part of the
- * program lives in a header of static functions rather than a second .c.
+ * direction carries, and when; and the usage text that names them.
+ * Included by splitproxy.c alone: the Makefile builds each tools/NAME.c into
+ * bin/NAME on its own, so this part of the program lives in a header of
+ * static functions rather than a second .c.
  */
 #ifndef SPLITPROXY_SCHED_H
 #define SPLITPROXY_SCHED_H
@@ -12,12 +13,39 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #define QUEUE_BOUND (256 * 1024) /* stop reading a side while its queue holds this much */
 #define HOLD_MS 10               /* random: a stalled sender's held bytes go out after this */
 #define COALESCE_MS 50           /* coalesce: default longest hold */
-#define ACK_WAIT_MS 200          /* longest wait for the receiver's kernel to take a write */
+#define SETTLE_WAIT_MS 10000     /* longest wait for the receiver to take a write: then go on */
+
+/* USAGE - splitproxy --help: the options, and the schedules this file implements. */
+#define USAGE \
+"usage: splitproxy --listen PORT --to HOST:PORT [--up SCHED] [--down SCHED]\n" \
+"                  [--seed N] [--gap MS] [--pass-first N] [--host ADDR]\n" \
+"                  [--quiet] [--full]\n" \
+"Forwards TCP connections to HOST:PORT, re-cutting the bytes of each direction:\n" \
+"--up (client to server) and --down (server to client), default pass.\n" \
+"  pass              forward as read\n" \
+"  drip[:MS]         one byte per write, MS ms apart (default: --gap)\n" \
+"  coalesce[:N][:MSms]  hold bytes until N are held or MS ms have passed since\n" \
+"                    the first (default 50ms), then send them in one write\n" \
+"  split-at:A,B,...  writes end exactly at stream offsets A, B...; else as read\n" \
+"  random[:SEED]     pieces of 1 to 256 bytes drawn from SEED (default --seed):\n" \
+"                    the same bytes are cut at the same places (and where the\n" \
+"                    sender stops for 10 ms mid-piece); pauses of 0-3 ms more\n" \
+"  eof-after:N       forward N bytes, then close that direction (a FIN, even\n" \
+"                    inside a frame); the other direction runs to its end\n" \
+"  reset-after:N     forward N bytes, then reset both sides (RST)\n" \
+"  --listen PORT     0 picks a free port; first stdout line: listening on H:P\n" \
+"  --gap MS          after each write of a re-cut stream, wait until the receiver\n" \
+"                    has read the bytes (Linux: its socket's receive queue is\n" \
+"                    empty; elsewhere: its kernel has them), then MS ms more (2)\n" \
+"  --pass-first N    the first N bytes of a connection go as they come (a token);\n" \
+"                    the schedules start after them\n" \
+"  --quiet           print only the listening line and errors\n" \
+"  --full            print every byte of a write, never abbreviate\n" \
+"Where reads cannot be seen, a receiver slower than the gap gets the pieces merged.\n"
 
 enum kind { PASS, DRIP, COALESCE, SPLIT, RANDOM, EOF_AFTER, RESET_AFTER };
 
@@ -29,6 +57,7 @@ struct sched {
     uint64_t *cuts;       /* split-at offsets, ascending */
     size_t ncuts;
     const char *text;     /* as given */
+    uint64_t skip;        /* --pass-first: bytes that go as they come before the schedule starts */
 };
 
 struct dir {
@@ -41,13 +70,21 @@ struct dir {
     int sends;
     int in_eof, shut, cut, blocked;
     int64_t not_before;    /* no write before this time (ms) */
-    int64_t ack_until;     /* waiting for the peer's kernel until then; 0: not */
-    long pause;            /* the gap to keep once the peer's kernel has the bytes */
+    int64_t settle_until;  /* waiting for the receiver to take a write until then; 0: not */
+    int64_t settle_from;   /* when that wait began */
+    long pause;            /* the gap to keep once the receiver has taken the bytes */
     int64_t first_held, last_read; /* when the oldest held / the last byte arrived */
     uint64_t rng, next_cut;
     long next_pause;
     size_t cut_i;
 };
+
+/* wake_at - look again at t at the latest (*wake: the soonest time any direction asked for; -1: none). */
+static void wake_at(int64_t *wake, int64_t t)
+{
+    if (*wake < 0 || t < *wake)
+        *wake = t;
+}
 
 /* splitmix64 - a small seeded PRNG of our own: the same numbers on every libc. */
 static uint64_t splitmix64(uint64_t *state)
@@ -169,7 +206,9 @@ static size_t next_write(struct dir *d, int64_t now, int64_t *wake)
     if (avail == 0 || d->cut)
         return 0;
     if (now < d->not_before)
-        return *wake = d->not_before, 0;
+        return wake_at(wake, d->not_before), 0;
+    if (d->at < s->skip && s->kind != EOF_AFTER && s->kind != RESET_AFTER)
+        return s->skip - d->at < avail ? (size_t)(s->skip - d->at) : avail; /* --pass-first */
     switch (s->kind) {
     case DRIP:
         return 1;
@@ -183,13 +222,13 @@ static size_t next_write(struct dir *d, int64_t now, int64_t *wake)
         until = d->first_held + (s->ms >= 0 ? s->ms : COALESCE_MS);
         if ((s->count && avail >= s->count) || d->in_eof || avail >= QUEUE_BOUND || now >= until)
             return avail;
-        return *wake = until, 0;
+        return wake_at(wake, until), 0;
     case RANDOM:
         if (d->next_cut - d->at <= avail)
             return (size_t)(d->next_cut - d->at);
         if (d->in_eof || now >= d->last_read + HOLD_MS)
             return avail; /* the sender stopped mid-piece: it waits for an answer */
-        return *wake = d->last_read + HOLD_MS, 0;
+        return wake_at(wake, d->last_read + HOLD_MS), 0;
     case EOF_AFTER:
     case RESET_AFTER:
         return s->count - d->at < avail ? (size_t)(s->count - d->at) : avail;
@@ -198,13 +237,21 @@ static size_t next_write(struct dir *d, int64_t now, int64_t *wake)
     }
 }
 
-/* after_write - the pause a re-cut stream takes after each write. */
+/* after_write - the pause a re-cut stream takes after each write: first until
+ * the receiver has taken the bytes (splitproxy-peer.h), then `gap` ms. */
 static void after_write(struct dir *d, int64_t now, long gap)
 {
     long pause = gap;
 
     if (d->s->kind == PASS || d->s->kind == EOF_AFTER || d->s->kind == RESET_AFTER)
         return;
+    if (d->at <= d->s->skip) { /* --pass-first: no cut yet; the schedule starts here */
+        if (d->at == d->s->skip && d->s->kind == RANDOM) {
+            d->rng = d->s->seed;
+            draw_cut(d);
+        }
+        return;
+    }
     if (d->s->kind == DRIP && d->s->ms >= 0)
         pause = d->s->ms;
     if (d->s->kind == RANDOM) {
@@ -213,23 +260,10 @@ static void after_write(struct dir *d, int64_t now, long gap)
             draw_cut(d);
         }
     }
-    d->ack_until = now + ACK_WAIT_MS;
+    d->settle_until = now + SETTLE_WAIT_MS;
+    d->settle_from = now;
     d->pause = pause;
     d->not_before = now + pause;
-}
-
-/* acked - whether the receiver's kernel has taken every byte we wrote. */
-static int acked(const struct dir *d)
-{
-#ifdef TIOCOUTQ
-    int unsent = 0;
-
-    if (ioctl(d->out, TIOCOUTQ, &unsent) == 0)
-        return unsent == 0;
-#else
-    (void)d;
-#endif
-    return 1; /* no way to know here: the gap alone separates the writes */
 }
 
 #endif

@@ -10,11 +10,10 @@
  *
  * A cut reaches the receiving program only if it calls recv() between two
  * of our writes. So after each write of a re-cut stream we wait until the
- * receiver's kernel has the bytes (Linux: TIOCOUTQ falls to 0), then --gap
- * ms more. A receiver slower than that gap still gets the pieces merged:
- * that is TCP, not a bug of the proxy - so a test must never require the
- * receiver to see the cuts, and a test that wants a bug to show pauses long
- * enough (--gap 50, drip:10) for the receiver to be waiting in recv().
+ * receiver has taken the bytes - on Linux, until the program has READ them,
+ * however late it wakes (splitproxy-peer.h) - then --gap ms more. Where its
+ * reads cannot be seen, only that its kernel has the bytes: a receiver
+ * slower than the gap then gets the pieces merged, as TCP may do anyway.
  *
  * Output: one line per write, as harness/demolib.py reads them:
  *   proxy-up | send #3 | conn 1 | at 10 | 2 bytes | "\x00\x05"
@@ -35,33 +34,11 @@
 
 #include "net.h"
 #include "splitproxy-sched.h"
+#include "splitproxy-peer.h"
 
 #define READ_CHUNK (64 * 1024)
 #define ABBREV_HEAD 32
 #define ABBREV_TAIL 16
-
-#define USAGE \
-"usage: splitproxy --listen PORT --to HOST:PORT [--up SCHED] [--down SCHED]\n" \
-"                  [--seed N] [--gap MS] [--host ADDR] [--quiet] [--full]\n" \
-"Forwards TCP connections to HOST:PORT, re-cutting the bytes of each direction:\n" \
-"--up (client to server) and --down (server to client), default pass.\n" \
-"  pass              forward as read\n" \
-"  drip[:MS]         one byte per write, MS ms apart (default: --gap)\n" \
-"  coalesce[:N][:MSms]  hold bytes until N are held or MS ms have passed since\n" \
-"                    the first (default 50ms), then send them in one write\n" \
-"  split-at:A,B,...  writes end exactly at stream offsets A, B...; else as read\n" \
-"  random[:SEED]     pieces of 1 to 256 bytes drawn from SEED (default --seed):\n" \
-"                    the same bytes are cut at the same places (and where the\n" \
-"                    sender stops for 10 ms mid-piece); pauses of 0-3 ms more\n" \
-"  eof-after:N       forward N bytes, then close that direction (a FIN, even\n" \
-"                    inside a frame); the other direction runs to its end\n" \
-"  reset-after:N     forward N bytes, then reset both sides (RST)\n" \
-"  --listen PORT     0 picks a free port; first stdout line: listening on H:P\n" \
-"  --gap MS          after each write of a re-cut stream, wait until the peer's\n" \
-"                    kernel has the bytes, then MS ms more (default 2)\n" \
-"  --quiet           print only the listening line and errors\n" \
-"  --full            print every byte of a write, never abbreviate\n" \
-"A receiver that reads slower than the gap gets the pieces merged again.\n"
 
 struct conn {
     int id, fd[2];         /* fd[0] the client, fd[1] the server */
@@ -76,11 +53,11 @@ static struct {
     char to[256];                 /* --to, as given */
     int port, to_port, quiet, full;
     long gap;
-    uint64_t seed;
+    uint64_t seed, skip;
     struct sched up, down;
     struct addrinfo *addrs;
-} opt = {"127.0.0.1", NULL, "", -1, -1, 0, 0, 2, 1, {PASS, -1, 0, 0, NULL, 0, "pass"},
-         {PASS, -1, 0, 0, NULL, 0, "pass"}, NULL};
+} opt = {"127.0.0.1", NULL, "", -1, -1, 0, 0, 2, 1, 0, {PASS, -1, 0, 0, NULL, 0, "pass", 0},
+         {PASS, -1, 0, 0, NULL, 0, "pass", 0}, NULL};
 
 /* on_signal - SIGTERM, SIGINT: exit 0 at once. Every line printed is already
  * flushed, and the kernel closes the sockets (with a FIN); exiting from the
@@ -371,11 +348,11 @@ static int pump(struct conn *c, struct dir *d, int64_t now, int64_t *wake)
             return -1;
         if (d->blocked)
             return 0;
-        if (d->ack_until) {
-            if (!acked(d) && now < d->ack_until)
-                return *wake = now + 1, 0;
-            d->ack_until = 0;
-            d->not_before = now + d->pause; /* the gap counts from the ack */
+        if (d->settle_until) {
+            if (!settled(d, now))
+                return wake_at(wake, settle_poll(d, now)), 0;
+            d->settle_until = 0;
+            d->not_before = now + d->pause; /* the gap counts from then */
         }
         size_t n = next_write(d, now, wake);
         if (n == 0)
@@ -530,6 +507,8 @@ static int parse_args(int argc, char **argv)
             opt.seed = v;
         else if (!strcmp(a, "--gap") && parse_u64(val, &v) == 0 && v <= 60000)
             opt.gap = (long)v;
+        else if (!strcmp(a, "--pass-first") && parse_u64(val, &v) == 0)
+            opt.skip = v;
         else if (!strcmp(a, "--up") || !strcmp(a, "--down"))
             *(a[2] == 'u' ? &up : &down) = val;
         else if (!strcmp(a, "--host"))
@@ -543,6 +522,7 @@ static int parse_args(int argc, char **argv)
         return usage_error("bad schedule for --up: %s", up);
     if (parse_sched(&opt.down, down, opt.seed) < 0)
         return usage_error("bad schedule for --down: %s", down);
+    opt.up.skip = opt.down.skip = opt.skip;
     return -1; /* go on */
 }
 
