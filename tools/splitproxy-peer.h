@@ -37,6 +37,10 @@ static int acked(int fd)
     return 1; /* no way to know here: the gap alone separates the writes */
 }
 
+#define PEER_GONE (-1)    /* no program holds the receiving socket any more */
+#define PEER_UNKNOWN (-2) /* what the receiver has read cannot be seen here */
+#define PEER_ABSENT (-3)  /* no such socket in the table (or ours is reset) */
+
 #ifdef __linux__
 #define PROC_KEY_LEN 64
 
@@ -73,29 +77,33 @@ static int proc_key(const struct sockaddr_storage *ss, int mapped, char *out)
 }
 
 /* queued_in - the receive queue of the socket with these local and remote
- * addresses in the table path: bytes; -1 if it is not there, -2 if the
- * table cannot be read. */
+ * addresses in the table path: bytes; PEER_GONE if no program holds it and
+ * none will (inode 0 - no program's - and not ESTABLISHED, which would be a
+ * connection not accepted yet: closed, lingering in FIN_WAIT or TIME_WAIT);
+ * PEER_ABSENT if it is not there; PEER_UNKNOWN if the table cannot be read. */
 static long queued_in(const char *path, const char *local, const char *remote)
 {
+    static char buf[1 << 16]; /* one read for most tables (stdio's default here: 1 KiB) */
     char line[512], l[PROC_KEY_LEN], r[PROC_KEY_LEN];
-    unsigned long tx, rx;
-    long found = -1;
+    unsigned long tx, rx, inode;
+    unsigned state;
+    long found = PEER_ABSENT;
     FILE *f = fopen(path, "r");
 
     if (!f)
-        return -2;
-    while (found < 0 && fgets(line, sizeof line, f))
-        if (sscanf(line, " %*d: %63s %63s %*x %lx:%lx", l, r, &tx, &rx) == 4 &&
-            strcmp(l, local) == 0 && strcmp(r, remote) == 0)
-            found = (long)rx;
+        return PEER_UNKNOWN;
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    while (found == PEER_ABSENT && fgets(line, sizeof line, f))
+        if (sscanf(line, " %*d: %63s %63s %x %lx:%lx %*x:%*x %*x %*u %*d %lu", l, r, &state, &tx,
+                   &rx, &inode) == 6 && strcmp(l, local) == 0 && strcmp(r, remote) == 0)
+            found = inode || state == 1 ? (long)rx : PEER_GONE;
     fclose(f);
     return found;
 }
 #endif
 
-/* peer_unread - how many of the bytes written to fd the program at its other
- * end has not read yet (0: it has read them all); -1 if that cannot be seen. */
-static long peer_unread(int fd)
+/* find_peer - the receive queue of the socket at the other end of fd: see queued_in. */
+static long find_peer(int fd)
 {
 #ifdef __linux__
     struct sockaddr_storage me, peer;
@@ -104,28 +112,47 @@ static long peer_unread(int fd)
 
     if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
         getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
-        return -1;
+        return PEER_ABSENT; /* ours is not connected any more (reset) */
     for (int mapped = 0; mapped <= (peer.ss_family == AF_INET); mapped++) {
         if (proc_key(&peer, mapped, local) < 0 || proc_key(&me, mapped, remote) < 0)
-            return -1;
+            return PEER_UNKNOWN;
         int v4 = peer.ss_family == AF_INET && !mapped;
         long n = queued_in(v4 ? "/proc/net/tcp" : "/proc/net/tcp6", local, remote);
-        if (n >= 0)
+        if (n != PEER_ABSENT)
             return n;
     }
+    return PEER_ABSENT;
 #else
     (void)fd;
+    return PEER_UNKNOWN;
 #endif
-    return -1;
+}
+
+/* peer_unread - how many of the bytes written toward d's receiver it has not
+ * read yet (0: it has read them all); PEER_GONE if no program is there to
+ * read them any more; PEER_UNKNOWN if that cannot be seen. A receiving
+ * socket never seen (another machine) is unknown; once seen, one that is
+ * gone is gone. */
+static long peer_unread(struct dir *d)
+{
+    long n = find_peer(d->out);
+
+    if (n >= 0 || n == PEER_GONE)
+        d->peer_seen = 1;
+    if (n == PEER_ABSENT)
+        return d->peer_seen ? PEER_GONE : PEER_UNKNOWN;
+    return n;
 }
 
 /* settled - after a write of a re-cut stream: whether the receiver has taken
  * it (read it, where that can be seen), or has been waited for long enough. */
-static int settled(const struct dir *d, int64_t now)
+static int settled(struct dir *d, int64_t now)
 {
-    if (now >= d->settle_until)
-        return 1; /* a receiver that does not read: go on, as TCP would */
-    return acked(d->out) && peer_unread(d->out) <= 0;
+    long unread = peer_unread(d);
+
+    if (now >= d->settle_until || unread == PEER_GONE)
+        return 1; /* a receiver that does not read, or is gone: go on, as TCP would */
+    return unread <= 0 && acked(d->out);
 }
 
 /* settle_poll - when to look again: soon at first, then less often (each
