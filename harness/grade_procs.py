@@ -1,12 +1,16 @@
 """grade_procs - the processes of harness/grade.py: free ports, who is in a
 student program's process group (Linux /proc), whether it listens, how much
-memory it holds, and ending the whole group - whatever the program started.
+memory it holds, what its threads and sockets are doing (for grade_wait.py),
+and ending the whole group - whatever the program started.
 """
+import array
+import fcntl
 import os
 import select
 import signal
 import socket
 import subprocess
+import termios
 import threading
 
 
@@ -40,6 +44,29 @@ def group_pids(pgid):
     return pids
 
 
+def family_pids(pgid):
+    """The processes of group pgid and all their descendants, whatever their
+    group (a server may run each command in a group of its own)."""
+    parent, found = {}, set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+                fields = stat[stat.rindex(b")") + 2:].split()
+                parent[int(name)] = int(fields[1])
+                if int(fields[2]) == pgid:
+                    found.add(int(name))
+            except (OSError, ValueError, IndexError):
+                continue
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in found} - found
+        found |= more
+        grew = bool(more)
+    return sorted(found)
+
+
 def listening_on(port, pgid):
     """Whether a process of group pgid listens on port, from /proc (Linux):
     True/False; None where there is no /proc. (Another program may hold the
@@ -69,6 +96,97 @@ def listening_on(port, pgid):
             except OSError:
                 continue
     return False
+
+
+def tcp_queues():
+    """Every TCP socket here, from /proc/net/tcp and tcp6: inode -> (state,
+    bytes in its send queue (not yet acknowledged), bytes in its receive queue
+    (not yet read); for a listening socket (state "0A"), connections not yet
+    accepted). None where there is no such table."""
+    found, seen = {}, False
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        seen = True
+        for line in lines:
+            parts = line.split()
+            if len(parts) > 9 and ":" in parts[4]:
+                tx, rx = parts[4].split(":")
+                found[parts[9]] = (parts[3], int(tx, 16), int(rx, 16))
+    return found if seen else None
+
+
+def socket_inodes(pid):
+    """The inodes of the sockets process pid holds, as /proc/net/tcp names them."""
+    found = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            found.add(link[8:-1])
+    return found
+
+
+def threads_of(pid):
+    """[(tid, busy, progress)] for each thread of process pid: busy if it runs
+    or may run soon (R, D, or a timed sleep: it wakes by itself); progress, a
+    number that grows whenever it runs (its CPU time in ns, or its context
+    switches)."""
+    found = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        base = f"/proc/{pid}/task/{tid}"
+        try:
+            with open(base + "/stat", "rb") as f:
+                stat = f.read()
+            state = stat[stat.rindex(b")") + 2:][:1].decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append((int(tid), state in "RDW" or timed_sleep(base), progress(base)))
+    return found
+
+
+def timed_sleep(base):
+    try:
+        with open(base + "/wchan") as f:
+            return "nanosleep" in f.read()
+    except OSError:
+        return False
+
+
+def progress(base):
+    try:
+        with open(base + "/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(base + "/status") as f:
+            return sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def unread(fd):
+    """Bytes waiting to be read on the pipe or socket fd (FIONREAD); 0 if it cannot be said."""
+    n = array.array("i", [0])
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, n, True)
+    except OSError:
+        return 0
+    return n[0]
 
 
 def rss_kib(pids):

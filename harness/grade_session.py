@@ -19,6 +19,7 @@ from typing import Optional
 import grade_scenarios as S
 from grade_procs import end_group, free_port, group_pids, kill_group, listening_on, readable, rss_kib
 from grade_protocols import codec_for, escape, shown
+from grade_wait import PATIENCE, Waits
 from i18n import _
 from suite import BIN, LISTENING
 
@@ -69,10 +70,11 @@ class StepFailed(Exception):
 
 # ---- one scenario, run ----
 
-class Run:
+class Run(Waits):
     """One scenario against one student program: the program, the proxy, the
     grader's own end of the connection, and what happened, step by step (the
-    steps are grade_steps.Steps, the transcript grade_report.Transcript)."""
+    steps are grade_steps.Steps, the transcript grade_report.Transcript, the
+    waits grade_wait.Waits)."""
 
     def __init__(self, target: Target, scn: S.Scenario, opts: Options):
         self.t, self.scn, self.o = target, scn, opts
@@ -83,6 +85,7 @@ class Run:
         self.sock = self.listener = None
         self.sock_eof = self.sock_reset = False
         self.inbuf, self.outbuf = bytearray(), bytearray()
+        self.bytes_in = 0              # every byte the grader has taken in (socket, stdout, the proxy's lines)
         self.via_proxy = True
         self.preamble = b""            # sent first on each connection to the server (a token)
         self.toward = bytearray()      # every byte written toward the student (connection 1)
@@ -165,7 +168,7 @@ class Run:
             if self.wait_listening(deadline, retry=attempt < 2):
                 break
         if self.codec.tokens:
-            self.wait_announced()
+            self.wait_announced(deadline)
             self.preamble = self.codec.preamble(self.port)
         sched = self.schedule()  # its offsets, after the preamble
         self.start_proxy(sched, self.port, deadline)
@@ -288,24 +291,26 @@ class Run:
             if self.student.poll() is not None:
                 raise StepFailed(_("the server exited with status {code} before it listened on "
                                    "port {port}").format(code=self.student.returncode, port=self.port))
-            if time.monotonic() > deadline:
+            late = time.monotonic() - deadline  # past it: give up once the server idles (or is very late)
+            if late > 0 and (late > self.patience() or self.idle() is not False):
                 raise StepFailed(_("the server did not listen on port {port} within {s:.0f} s "
                                    "(does it use the port it was given?)").format(
                     port=self.port, s=max(5.0, 3 * self.o.deadline)), hang=True)
             time.sleep(0.01)
 
-    def wait_announced(self, seconds=0.5):
+    def wait_announced(self, deadline):
         """A server that prints 'listening on' has written its token (if it has
-        one) by then; one that prints nothing is given a moment to write it."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and self.alive():
+        one) by then; one that prints nothing, once it is idle (waiting for a
+        client) - on a slow machine that may take a while: until deadline."""
+        def announced():
             try:
                 with open(os.path.join(self.tmp.name, "stdout"), "rb") as f:
                     if LISTENING.search(f.read(4096).decode("utf-8", "replace")):
-                        return
+                        return True
             except OSError:
                 pass
-            time.sleep(0.01)
+            return not self.alive()
+        self.wait(announced, 0, bound=max(0.0, deadline - time.monotonic()), blind=0.5)
 
     def stop(self):
         """End everything. Returns what became of the student program: "running"
@@ -374,24 +379,25 @@ class Run:
         if not chunk:
             self.proxy.stdout.close()
             return
+        self.bytes_in += len(chunk)
         *lines, self.proxy_pending = (self.proxy_pending + chunk).split(b"\n")
         self.proxy_lines += [line.decode("utf-8", "replace") for line in lines]
 
     def drain_proxy(self):
         """Read the proxy's lines until they account for every byte written toward
         the student (or it said the connection ended): the transcript needs them.
-        The proxy prints a write just after making it, so it may lag a little."""
-        def accounted():
-            done = sum(count for _at, count, _text in self.proxy_writes()) >= len(self.toward)
-            ended = any(line.startswith(("proxy: conn 1 closed", "proxy: conn 1: ")) or
-                        line.startswith("proxy: conn 1 ") and "-after " in line for line in self.proxy_lines)
-            return done or ended
-        end = time.monotonic() + 0.5
-        while not self.proxy.stdout.closed:
-            if readable(self.proxy.stdout, 0.02):
+        The proxy prints a write just after making it, so it may lag - on a
+        loaded machine, a lot: stop early only once it has been idle for a
+        while (and 0.5 s have passed), and after PATIENCE in any case."""
+        start, before = time.monotonic(), None
+        while not self.proxy.stdout.closed and not self.proxy_accounted():
+            if readable(self.proxy.stdout, 0.1):
                 self.on_proxy(0)
-            elif accounted() or time.monotonic() > end:
+                continue
+            seen, waited = self.proxy_look(), time.monotonic() - start
+            if waited > PATIENCE or (waited > 0.5 and seen is not False and seen == before):
                 break
+            before = seen
 
     def on_sock(self, ev):
         if ev & select.POLLOUT and self.outbuf:
@@ -412,6 +418,7 @@ class Run:
                 chunk, self.sock_reset = b"", True
             if chunk:
                 self.inbuf += chunk
+                self.bytes_in += len(chunk)
             else:
                 self.sock_eof = True
 
@@ -431,6 +438,7 @@ class Run:
             return
         if chunk:
             self.stdout += chunk
+            self.bytes_in += len(chunk)
         else:
             self.stdout_eof = True
 
@@ -501,17 +509,6 @@ class Run:
     def finished(self):
         """The student program has exited, and (a client) all it printed has been read."""
         return not self.alive() and (self.server_mode or self.stdout_eof)
-
-    def wait(self, done, seconds):
-        """Pump until done() or seconds pass; returns done()."""
-        end = time.monotonic() + seconds
-        while not done():
-            left = end - time.monotonic()
-            if left <= 0:
-                return done()
-            self.check_memory()
-            self.pump(min(left, 0.05))
-        return True
 
     def check_memory(self):
         kib = self.memory_blowup

@@ -9,7 +9,7 @@ from grade_protocols import escape, shown
 from grade_session import StepFailed
 from i18n import _
 
-EXIT_GRACE = 0.5  # seconds for a program that closed the connection to exit, if it is exiting
+EXIT_GRACE = 0.5  # seconds for a program that closed the connection to exit, where idle() cannot say
 
 
 def failed(what, got, *why):
@@ -77,7 +77,7 @@ class Steps:
             self.event("ok", what)
             return
         if kind == "ok" and self.codec.boundless:
-            self.wait(lambda: False, 0.2)  # no boundaries: show all that came
+            self.wait(lambda: False, 0, blind=0.2)  # no boundaries: show all that came, until nothing moves
             value, used = bytes(self.inbuf), len(self.inbuf)
         if kind == "ok":
             del self.inbuf[:used]
@@ -94,10 +94,10 @@ class Steps:
     def settle(self):
         """If the program has exited, take in what it sent before it did: the
         bytes may still be on their way, through the proxy, until the
-        connection's end (EXIT_GRACE at most). Returns whether it had exited."""
+        connection's end (or until nothing moves). Returns whether it had exited."""
         if self.alive() or self.sock is None:
             return False
-        self.wait(lambda: self.sock_eof, EXIT_GRACE)
+        self.wait(lambda: self.sock_eof, 0, blind=EXIT_GRACE)
         return True
 
     def nothing(self, m, within):
@@ -105,7 +105,7 @@ class Steps:
         some, side = bool(self.inbuf), self.t.mode
         part = _("got only {got}").format(got=shown(bytes(self.inbuf))) if some else _("got nothing")
         if self.sock_eof:  # closed: if it is exiting (a crash), let it finish, to say so every time
-            self.wait(lambda: not self.alive(), EXIT_GRACE)
+            self.wait(lambda: not self.alive(), 0, blind=EXIT_GRACE)
         if not self.alive():
             return _("{part}: the {side} exited with status {code}").format(
                 part=part, side=_(side), code=self.student.returncode)

@@ -4,8 +4,8 @@ student's correct one (grade_fixtures/echo_framed.py); deliberately buggy
 ones - the course's among them, and a student's subtle one - fail, each on
 the right check, with a transcript a student can read, in 100 columns.
 
-Each test_* runs in a few tenths of a second to two seconds; the runner runs
-them in parallel. stress_grade_every_offset_and_seed is for `make stress`.
+Each test_* runs in a few tenths of a second to a few seconds; the runner
+runs them in parallel. stress_grade_every_offset_and_seed is for `make stress`.
 """
 import io
 import os
@@ -26,7 +26,7 @@ PROXY = BIN / "splitproxy"
 FIXTURES = HARNESS / "grade_fixtures"
 COURSE = HARNESS / "course"
 TRACE = re.compile(r'^(proxy-up|proxy-down) \| send #(\d+) \| conn (\d+) \| at (\d+) \| (\d+) bytes \| (".*")$')
-QUICK = 0.6  # the step deadline where a failure is expected: it is waited out
+QUICK = 0.6  # a short step deadline: a program still waiting at it (idle, nothing on its way) hangs
 
 
 def need(path):
@@ -258,6 +258,26 @@ def test_header_read_with_one_recv_fails_the_header_split():
     fails(results, "split-at-2", r'client wrote "\x00\x00"', "the server closed the connection",
           "unpack requires a buffer of 4 bytes")
     passes(results, "two-in-one-write")  # whole headers: the bug does not show
+
+
+def test_a_slow_program_is_not_taken_for_a_hung_one():
+    """With a deadline of 0.6 s, a correct server busy for 0.9 s before each
+    echo, and a client busy for 0.9 s before it starts (a Python program on a
+    loaded machine), pass: past its deadline a step waits on while the program
+    runs, and gives up only once it is idle. (They failed: 'got nothing within
+    0.6 s', 'the client never connected'.)"""
+    if not os.path.exists("/proc/net/tcp"):
+        raise Skipped("no /proc here: the grader cannot see whether a program is running")
+    all_pass(grade_it("server", fixture("echo_framed.py") + " 0.9", only=["two-in-one-write", "split-at-2"],
+                      deadline=QUICK))
+    slow = f"python3 {FIXTURES / 'slow_start.py'} 0.9 "
+    need(BIN / "echo-client")
+    all_pass(grade_it("client", slow + f"{BIN / 'echo-client'} --port {{port}}", only=["two-in-one-write", "drip"],
+                      deadline=QUICK))
+    results = grade_it("client", slow + fixture("echo_client_recv1024.py"), only=["two-in-one-write"],
+                       deadline=QUICK)
+    fails(results, "two-in-one-write", 'typed "hello", "world"', r'it printed "hello\x00\x00\x00\x05world\n"',
+          "two echoes read as one")
 
 
 def test_trusting_the_length_fails_on_garbage():

@@ -6,12 +6,22 @@
 # loop, and whatever is left stays in the socket for the next message. A
 # length it would not buffer (garbage, or a browser's "GET ") ends the
 # connection before anything is allocated for it.
-# (A correct program for harness/test_grade.py: it must pass every check.)
+# (A correct program for harness/test_grade.py: it must pass every check.
+# An optional second argument, SECONDS, keeps it busy that long before each
+# echo: a correct server on a slow machine, which must pass too.)
 import socket
 import struct
 import sys
+import time
 
 MAX_LENGTH = 16 * 1024 * 1024
+SLOW = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+
+
+def busy(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
 
 
 def recv_exactly(conn, n):
@@ -40,6 +50,7 @@ def serve(conn):
         if body is None:
             print('the client closed inside a message', file=sys.stderr)
             return
+        busy(SLOW)
         conn.sendall(struct.pack('!I', len(body)) + body)
 
 

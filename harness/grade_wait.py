@@ -1,0 +1,135 @@
+"""grade_wait - how harness/grade.py waits: patient with a slow machine, quick
+with a program that hangs.
+
+Each step has a deadline (--deadline). A program that is merely slow - a
+loaded machine, a Python that takes a second to start, a proxy that drips
+bytes - must never fail it, and one that hangs must be told so soon after
+it. So at the deadline a wait gives up only if nothing is happening
+(idle()): every thread of the program and of the proxy sleeps, and not in a
+timed sleep (it would wake by itself); none has run since the last look; and
+no byte is on its way anywhere - in the grader's buffer, the proxy's
+schedule, a socket's queues (sent but not acknowledged, arrived but not
+read), a pipe. Then nothing can ever happen: the program waits for bytes
+that will not come. One that keeps busy is given up on after a safety net
+(PATIENCE, at least 10 s). Where /proc cannot say (not Linux), the deadline
+alone decides.
+"""
+import os
+import time
+
+from grade_procs import family_pids, socket_inodes, tcp_queues, threads_of, unread
+
+PATIENCE = 10.0     # seconds: the longest a wait goes on past its deadline (a program busy forever)
+LOOK_EVERY = 0.05   # seconds between two looks at whether anything happens
+LISTEN = "0A"       # a listening socket's state in /proc/net/tcp
+
+
+class Waits:
+    """The waits of a grade_session.Run (a mixin: it uses the run's state)."""
+
+    looked = None   # (when, what the last look saw)
+
+    def patience(self):
+        return max(PATIENCE, 5 * self.o.deadline)
+
+    def wait(self, done, seconds, bound=None, blind=None):
+        """Pump until done(), and return done(). Past `seconds`, give up as
+        soon as nothing is happening (idle()); past `bound` seconds (default:
+        patience()), give up anyway. Where idle() cannot say, give up past
+        `blind` seconds (default: `seconds`)."""
+        start = time.monotonic()
+        end, blind_end = start + seconds, start + (seconds if blind is None else blind)
+        last = start + max(seconds, self.patience() if bound is None else bound)
+        self.looked = None
+        while not done():
+            now = time.monotonic()
+            quiet = self.idle() if now >= end else False
+            if now >= last or quiet or (quiet is None and now >= blind_end):
+                return done()
+            self.check_memory()
+            self.pump(min(end - now, LOOK_EVERY) if now < end else LOOK_EVERY)
+        return True
+
+    def idle(self, trace=True):
+        """Whether nothing is happening, and nothing happened since the last
+        look (see the module's doc). With trace, the proxy must also have passed
+        on every byte written toward the student. None where /proc cannot say."""
+        now = time.monotonic()
+        if self.looked is not None and now - self.looked[0] < LOOK_EVERY / 2:
+            return False
+        seen = self.look(trace)
+        if seen is None:
+            return None
+        before, self.looked = self.looked, (now, seen)
+        return seen is not False and before is not None and before[1] == seen
+
+    def look(self, trace):
+        """What is happening now: False if something is (or may be about to);
+        else a tuple that changes whenever anything runs or moves; None if
+        /proc cannot say."""
+        table = tcp_queues()
+        if table is None:
+            return None
+        if trace and self.via_proxy and self.proxy is not None and not self.proxy_accounted():
+            return False
+        pipes = [self.proxy.stdout] if self.proxy is not None else []
+        if not self.server_mode and self.student is not None and not self.stdout_eof:
+            pipes.append(self.student.stdout)
+        if any(not p.closed and unread(p.fileno()) for p in pipes):
+            return False
+        threads = []
+        for pid, is_proxy in self.processes():
+            mine = threads_of(pid)
+            if any(busy for _tid, busy, _ran in mine):
+                return False
+            threads += [(tid, ran) for tid, _busy, ran in mine]
+            for inode in socket_inodes(pid):
+                if self.queued(table.get(inode), listening_counts=is_proxy):
+                    return False
+        for s in (self.sock, self.listener):
+            if s is not None and s.fileno() >= 0 and self.queued(table.get(str(os.fstat(s.fileno()).st_ino)), True):
+                return False
+        return (self.bytes_in, len(self.outbuf), len(self.stdin_buf), self.sock_eof, self.stdout_eof,
+                tuple(sorted(threads)))
+
+    @staticmethod
+    def queued(entry, listening_counts):
+        """Whether a socket's queues hold bytes (or, if listening_counts, a
+        listening socket holds connections not yet accepted)."""
+        if entry is None:
+            return False
+        state, tx, rx = entry
+        if state == LISTEN:
+            return listening_counts and rx > 0
+        return tx > 0 or rx > 0
+
+    def processes(self):
+        """(pid, is_proxy) of the student's processes (its group, and their
+        children) and of the proxy."""
+        found = []
+        if self.student is not None:
+            try:
+                found = [(pid, False) for pid in family_pids(self.student.pid)]
+            except OSError:
+                pass
+        if self.proxy is not None and self.proxy.poll() is None:
+            found.append((self.proxy.pid, True))
+        return found
+
+    def proxy_look(self):
+        """The proxy alone: False if it runs (or is about to); else a tuple
+        that changes whenever it runs, or prints."""
+        if self.proxy.poll() is not None:
+            return ()
+        mine = threads_of(self.proxy.pid)
+        if any(busy for _tid, busy, _ran in mine) or unread(self.proxy.stdout.fileno()):
+            return False
+        return tuple(sorted((tid, ran) for tid, _busy, ran in mine))
+
+    def proxy_accounted(self):
+        """Whether the proxy's lines account for every byte written toward the
+        student (or say that the connection ended, or was cut on purpose)."""
+        if sum(count for _at, count, _text in self.proxy_writes()) >= len(self.toward):
+            return True
+        return any(line.startswith(("proxy: conn 1 closed", "proxy: conn 1: ")) or
+                   line.startswith("proxy: conn 1 ") and "-after " in line for line in self.proxy_lines)
