@@ -24,8 +24,9 @@ Each step has a deadline (--deadline, 2 s); a program that hangs - still
 waiting at the deadline, with nothing on its way to it - is killed with its
 whole process group and reported as hanging. One that is still busy (a slow
 machine) is given more time, 10 s at least. A cut reaches your recv() only
-if it is waiting there: at each cut the proxy pauses (40 ms) for that. A
-correct program passes however the bytes come.
+if it is waiting there: at each cut the proxy waits until your program has
+read the bytes before it (Linux; elsewhere it pauses 40 ms). A correct
+program passes however the bytes come.
 
 Roles (--role) and protocols (--proto):
   echo         frames: 4-byte big-endian length, then the body; the server

@@ -33,11 +33,13 @@ The steps:
 The schedules (toward=...), as splitproxy names them:
   passed()                forward as read
   coalesce(30)            hold what arrives within 30 ms, then one write
-  split_at(2)             cut after byte 2 of the stream, and wait gap_ms
+  split_at(2)             cut after byte 2 of the stream; wait until the
+                          student has read byte 2 (splitproxy, Linux), then gap_ms
   split_at(after_start(WORLD, 2))
                           cut after byte 2 of WORLD's encoding, wherever
                           it falls in the stream (the grader works it out)
-  drip(5)                 one byte per write, 5 ms apart
+  drip(5)                 one byte per write, each once the student has read
+                          the one before, then 5 ms more
   randomly(7)             cuts drawn from seed 7: the same every run
   eof_after(after_start(HELLO, 6))
                           close the stream after byte 6 of HELLO
@@ -180,7 +182,7 @@ class Scenario:
     title: str                 # {msg} / {msgs}: the noun for the role and side
     steps: List[Step]
     toward: Sched = field(default_factory=passed)
-    gap_ms: int = 2            # splitproxy --gap: the pause after each re-cut write
+    gap_ms: int = 2            # splitproxy --gap: the pause after each re-cut write (once it is read)
     short: bool = False        # in the short set (make test)
     roles: Tuple[str, ...] = ("echo", "shell")
     needs_frames: bool = False  # only where the bytes toward the student carry a header
@@ -194,9 +196,12 @@ def scenario(name, title, steps, **kw):
     return Scenario(name, title, list(steps), **kw)
 
 
-# A gap of 40 ms: long enough that a reader waiting in recv() gets each piece
-# on its own (a correct program passes either way; a buggy one must fail
-# every time, on a loaded machine too).
+# At a cut the proxy waits until the student has read every byte before it
+# (Linux: its socket's receive queue is empty), however late it wakes, then
+# this gap: the recv() that took those bytes has returned by then, so the
+# next piece comes to another recv() - a buggy program fails every time, on
+# a loaded machine too (a correct one passes either way). Where the proxy
+# cannot see reads, the gap alone separates the pieces: 40 ms, usually enough.
 SPLIT_GAP = 40
 
 

@@ -212,9 +212,16 @@ class Run(Waits):
         if kind == "coalesce":
             return _("it writes what comes within {ms} ms at once").format(
                 ms=arg[:-2] if arg.endswith("ms") else 50)
+        sees_reads = os.path.exists("/proc/net/tcp")  # the proxy waits until the student has read
+        if kind == "split-at" and sees_reads:
+            return _("it cuts after byte {at}, and at a cut waits until the {side} has read what came "
+                     "before").format(at=arg.replace(",", ", "), side=_(self.t.mode))
         if kind == "split-at":
             return _("it cuts after byte {at} and waits {ms} ms").format(
                 at=arg.replace(",", ", "), ms=gap)
+        if kind == "drip" and sees_reads:
+            return _("it writes one byte at a time, each once the {side} has read the one before").format(
+                side=_(self.t.mode))
         if kind == "drip":
             return _("it writes one byte at a time, {ms} ms apart").format(ms=arg or gap)
         if kind == "random":
@@ -236,6 +243,8 @@ class Run(Waits):
         toward = "--up" if self.server_mode else "--down"
         cmd = [str(self.o.proxy), "--listen", "0", "--to", f"127.0.0.1:{to_port}",
                toward, sched, "--gap", str(self.scn.gap_ms)]
+        if self.preamble:  # the token goes as it comes: the schedule starts after it
+            cmd += ["--pass-first", str(len(self.preamble))]
         if not os.access(self.o.proxy, os.X_OK):
             raise StepFailed(_("the proxy {path} is missing: run 'make'").format(path=self.o.proxy))
         self.proxy_err = open(os.path.join(self.tmp.name, "proxy.err"), "w+b")

@@ -1,15 +1,21 @@
 # A student's framed echo server that reads the body correctly but the
 # header with a single recv(4): when the 4 header bytes come in two pieces,
 # struct.unpack gets 2 bytes and the connection dies.
-# (A deliberately buggy program for harness/test_grade.py.)
+# (A deliberately buggy program for harness/test_grade.py. An optional
+# second argument, SECONDS, makes it sleep that long before each recv(): a
+# program that wakes late, as on a loaded machine.)
 import socket
 import struct
 import sys
+import time
+
+LATE = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
 
 
 def recv_all(conn, n):
     data = b''
     while len(data) < n:
+        time.sleep(LATE)
         chunk = conn.recv(n - len(data))
         if not chunk:
             raise ConnectionError('closed')
@@ -26,6 +32,7 @@ while True:
     conn, addr = server.accept()
     try:
         while True:
+            time.sleep(LATE)
             header = conn.recv(4)
             if not header:
                 break
