@@ -74,13 +74,13 @@ def proxy_run(up, data, *extra, late=0.0, reads=None):
                 c.shutdown(socket.SHUT_WR)
             except OSError:  # reset-after: the proxy may have reset us already
                 pass
-            c.settimeout(10)
+            c.settimeout(60)  # the proxy ends the stream once every piece was read: that may take a while
             try:
                 while c.recv(65536):
                     pass
             except ConnectionResetError:
                 pass
-        server.join(10)
+        server.join(60)
         assert not server.is_alive(), "the server behind the proxy never saw the end of the stream"
     finally:
         proxy.terminate()
