@@ -154,11 +154,13 @@ def threads_of(pid):
             state = stat[stat.rindex(b")") + 2:][:1].decode()
         except (OSError, ValueError, IndexError):
             continue
-        found.append((int(tid), state in "RDW" or timed_sleep(base), progress(base)))
+        busy = not state or state in "RDW" or timed_sleep(base)
+        found.append((int(tid), busy, progress(base)))
     return found
 
 
 def timed_sleep(base):
+    """Whether the thread at /proc/.../task/TID sleeps for a time (sleep(), nanosleep())."""
     try:
         with open(base + "/wchan") as f:
             return "nanosleep" in f.read()
@@ -167,6 +169,7 @@ def timed_sleep(base):
 
 
 def progress(base):
+    """A number that grows whenever the thread runs: CPU time (ns), else its context switches."""
     try:
         with open(base + "/schedstat") as f:
             return int(f.read().split()[0])
