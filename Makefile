@@ -151,10 +151,9 @@ $(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard solution/$(1).c solution/$(1)-
 endef
 $(foreach p,$(SOL_PROGS),$(eval $(call sol_rule,$(p))))
 
-# Reached only through this pattern, the tools' objects would be intermediate
-# files, which make deletes after the build (and rebuilds next time): kept.
-.SECONDARY: $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(TOOL_SRCS))
-$(BIN)/%: $(OBJ)/tools/%.o $(LIB)
+# A static pattern: through a plain pattern rule the tools' objects would be
+# intermediate files, which make deletes after each build.
+$(TOOL_PROGS): $(BIN)/%: $(OBJ)/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^
