@@ -22,6 +22,7 @@ bin/ (make sanitize); JOBS=N runs N at a time (default 10: most tests wait
 on sockets and processes, not on the CPU).
 """
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -32,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import demolib
-from suite import BIN, HARNESS, Skipped, python_children_unbuffered
+from suite import BIN, HARNESS, ROOT, Skipped, python_children_unbuffered
 
 SUMMARY = re.compile(r"(\d+) passed, (\d+) failed")
 KINDS = ("unit cases", "demo runs", "--help checks", "end-to-end tests")
@@ -115,15 +116,42 @@ def run_one(test):
         return kind, name, False, traceback.format_exc(), time.monotonic() - start, None
 
 
+# How long each test took the last time it ran (build/ is not in git): the
+# longest start first, and the many short ones fill the gaps, instead of a
+# 7-second test that happens to come last keeping everyone waiting.
+TIMES = ROOT / "build" / "test-times.json"
+
+
+def last_times() -> dict:
+    try:
+        return json.loads(TIMES.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def keep_times(times: dict) -> None:
+    try:
+        TIMES.parent.mkdir(parents=True, exist_ok=True)
+        TIMES.write_text(json.dumps(times, indent=0, sort_keys=True))
+    except OSError:
+        pass  # only an order for next time
+
+
 def main(argv):
     python_children_unbuffered()
     stress = "--stress" in argv
     tests = collect([a for a in argv if a != "--stress"], stress)
     counts = {kind: [0, 0, 0] for kind in KINDS}  # passed, failed, skipped
     jobs = int(os.environ.get("JOBS", "10"))
-    start = time.monotonic()
+    start, times = time.monotonic(), last_times()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for kind, name, ok, detail, seconds, cases in pool.map(run_one, tests):
+        # started longest first (unknown ones as 1 s), reported in their order
+        futures = [None] * len(tests)
+        for i in sorted(range(len(tests)), key=lambda i: -times.get(tests[i][1], 1.0)):
+            futures[i] = pool.submit(run_one, tests[i])
+        for future in futures:
+            kind, name, ok, detail, seconds, cases = future.result()
+            times[name] = round(seconds, 2)
             if cases:  # a unit-test binary reports its own cases
                 counts[kind][0] += cases[0]
                 counts[kind][1] += cases[1]
@@ -137,6 +165,7 @@ def main(argv):
             print(f"{'ok  ' if ok else 'FAIL'} {name} ({seconds:.1f}s)", flush=True)
             if not ok:
                 print("    " + detail.replace("\n", "\n    "), flush=True)
+    keep_times(times)
     passed = sum(c[0] for c in counts.values())
     failed = sum(c[1] for c in counts.values())
     if not tests:

@@ -26,7 +26,7 @@ def no_wrapper():
 
 
 def serve_while_stderr_is_stuck(server) -> None:
-    """With stderr taking nothing: --timeout (5 s) still kills a command, another
+    """With stderr taking nothing: --timeout (3 s) still kills a command, another
     client is served meanwhile, and enough connections come and go to log more
     than the server can keep (its lines are then dropped, and counted)."""
     with closing(server.connect(10)) as a, closing(server.connect(10)) as b:
@@ -91,7 +91,7 @@ def test_a_stderr_pipe_nobody_reads_does_not_stop_the_server():
     r, w = os.pipe()
     try:
         fill(w)
-        with rsh_server("--timeout", "5", stderr=w) as server:
+        with rsh_server("--timeout", "3", stderr=w) as server:
             serve_while_stderr_is_stuck(server)
             seen = Collector(r)
             expect_the_count(server, seen, "a pipe read again")
@@ -109,7 +109,7 @@ def test_ctrl_s_on_the_server_terminal_does_not_stop_it():
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     probe = os.open(os.ttyname(slave), os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
     try:
-        with rsh_server("--timeout", "5", stderr=slave) as server:
+        with rsh_server("--timeout", "3", stderr=slave) as server:
             os.write(master, b"\x13")  # Ctrl-S, typed in the server's terminal
 
             def stopped():

@@ -16,9 +16,9 @@ from rshtest import (expect_answer, baseline, still_serving, read_pid_frame, che
 
 
 def test_timeout_kills_the_process_group():
-    # 5 s: the echo before and the command after must finish well within it,
-    # however busy the machine (the kill is then waited for, 5 s)
-    with rsh_server("--timeout", "5") as server, closing(server.connect()) as sock:
+    # 3 s: the echo before and the command after must finish well within it,
+    # however busy the machine (the kill is then waited for, 3 s)
+    with rsh_server("--timeout", "3") as server, closing(server.connect()) as sock:
         # A background sleep too: it is in the group, not a child of the server.
         send_command(sock, "echo $$; sleep 30 & sleep 30; echo not-reached")
         pid = read_pid_frame(sock)
