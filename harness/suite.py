@@ -69,6 +69,13 @@ def parse_python(path) -> ast.Module:
         return ast.parse(text)
 
 
+def literal(text: str):
+    """ast.literal_eval of a string (a b'...' line a Python program printed),
+    under the same lock as parse_python: it parses too."""
+    with _AST_LOCK:
+        return ast.literal_eval(text)
+
+
 def stop_process(proc: subprocess.Popen, grace: float) -> None:
     """SIGTERM, so that it can clean up (rsh-server removes its token file);
     SIGKILL if it has not ended within grace seconds. Then it is reaped."""

@@ -6,11 +6,11 @@ side printed. Every process is bounded in time: a suite program that hangs
 fails its test; a course program that hangs where README says it does is
 killed after a few seconds, and what it printed until then is checked.
 """
-import ast
 import re
 
 from procs import BIN, COURSE, PY, RUN_SCALED, c_server, course_server, report, run_bounded
 from demolib import parse_call
+from suite import literal
 
 AWK = "awk 'BEGIN { for (i = 1; i <= 100; i++) printf \"line %03d of a long output\\n\", i }'"
 LINES = b"".join(b"line %03d of a long output\n" % i for i in range(1, 101))  # 2600 bytes
@@ -26,7 +26,7 @@ def calls(text: bytes, side: str, op: str, conn: int = 1):
 
 def printed_bytes(text: bytes):
     """What a course program printed with print(data): the b'...' lines, as bytes."""
-    return [ast.literal_eval(line) for line in text.decode().splitlines()
+    return [literal(line) for line in text.decode().splitlines()
             if line.startswith(("b'", 'b"'))]
 
 

@@ -8,7 +8,6 @@ port read from their first line; the course's servers cannot print their
 port, so they get a port that was free a moment before (and a retry if it
 was taken in between).
 """
-import ast
 import hashlib
 import os
 import socket
@@ -21,7 +20,7 @@ import time
 from procs import (COURSE, PY, RUN_SCALED, SOLUTION, c_server, course_server, py_server,
                    report, run, show)
 from rshproto import auth_frame, token_path
-from suite import BIN, pack_frame
+from suite import BIN, literal, pack_frame
 
 
 # The 2600-byte answer of demos 4 and 5: 100 lines of 26 bytes.
@@ -290,7 +289,7 @@ def test_course_hello_pair_runs_as_written():
             report(cmd, code, out, err)
         scode, sout = server.finish()
     lines = sout.decode().splitlines()
-    received = [ast.literal_eval(line) for line in lines]
+    received = [literal(line) for line in lines]
     assert server.first == b"starting\n" and scode == 0 and len(received) == 5 and \
         b"".join(received) == b"helloworldhelloworld", \
         "expected five recvs that hold helloworldhelloworld between them\n" + \
