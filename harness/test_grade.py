@@ -159,6 +159,42 @@ def test_splitproxy_waits_until_the_receiver_has_read_each_piece():
     assert len(lines) == 4 and writes_of(lines, data[:6]) == [(0, 3), (3, 1), (4, 1), (5, 1)], lines
 
 
+def test_splitproxy_sees_an_ipv4_reader_of_its_ipv6_socket():
+    """The proxy listens on :: and an IPv4 client connects (its address is
+    ::ffff:127.0.0.1 on the proxy's side): the client, which reads late, is
+    still found in /proc/net/tcp and gets each piece on its own."""
+    if not os.path.exists("/proc/net/tcp") or not socket.has_ipv6:
+        raise Skipped("needs /proc/net/tcp and IPv6")
+    need(PROXY)
+    data = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world"
+    server = socket.create_server(("127.0.0.1", 0))
+    proxy = subprocess.Popen([str(PROXY), "--host", "::", "--listen", "0", "--to",
+                              f"127.0.0.1:{server.getsockname()[1]}", "--down", "split-at:2,6",
+                              "--gap", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        m = LISTENING.search(proxy.stdout.readline().decode())
+        if not m:
+            raise Skipped(f"the proxy cannot listen on :: here: {proxy.stderr.read(300)!r}")
+        with socket.create_connection(("127.0.0.1", int(m.group(2))), timeout=10) as c:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(data)
+                reads, got = [], b""
+                while len(got) < len(data):
+                    time.sleep(0.3)  # a reader that wakes late
+                    chunk = c.recv(65536)
+                    assert chunk, f"EOF after {got!r}"
+                    reads.append(len(chunk))
+                    got += chunk
+        assert got == data and reads == [2, 4, 12], f"the late IPv4 reader's recv()s returned {reads}"
+    finally:
+        proxy.kill()
+        proxy.wait()
+        proxy.stdout.close()
+        proxy.stderr.close()
+        server.close()
+
+
 def test_splitproxy_eof_after_and_reset_after():
     data = b"\x00\x00\x00\x05hello"
     lines, got, ending = proxy_run("eof-after:6", data)

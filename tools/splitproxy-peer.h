@@ -102,6 +102,24 @@ static long queued_in(const char *path, const char *local, const char *remote)
 }
 #endif
 
+#ifdef __linux__
+/* unmap - an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address
+ * it is: an IPv6 socket of ours may be connected to an IPv4 one. */
+static void unmap(struct sockaddr_storage *ss)
+{
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+    struct sockaddr_in a4;
+
+    if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+        return;
+    memset(&a4, 0, sizeof a4);
+    a4.sin_family = AF_INET;
+    a4.sin_port = a6->sin6_port;
+    memcpy(&a4.sin_addr, a6->sin6_addr.s6_addr + 12, 4);
+    memcpy(ss, &a4, sizeof a4);
+}
+#endif
+
 /* find_peer - the receive queue of the socket at the other end of fd: see queued_in. */
 static long find_peer(int fd)
 {
@@ -113,6 +131,8 @@ static long find_peer(int fd)
     if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
         getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
         return PEER_ABSENT; /* ours is not connected any more (reset) */
+    unmap(&me); /* then looked for in tcp, and as mapped in tcp6 */
+    unmap(&peer);
     for (int mapped = 0; mapped <= (peer.ss_family == AF_INET); mapped++) {
         if (proc_key(&peer, mapped, local) < 0 || proc_key(&me, mapped, remote) < 0)
             return PEER_UNKNOWN;
@@ -139,8 +159,9 @@ static long peer_unread(struct dir *d)
 
     if (n >= 0 || n == PEER_GONE)
         d->peer_seen = 1;
-    if (n == PEER_ABSENT)
-        return d->peer_seen ? PEER_GONE : PEER_UNKNOWN;
+    d->peer_missed = n == PEER_ABSENT ? d->peer_missed + 1 : 0;
+    if (n == PEER_ABSENT) /* twice in a row: the table is read in pieces, not at one instant */
+        return d->peer_seen && d->peer_missed >= 2 ? PEER_GONE : PEER_UNKNOWN;
     return n;
 }
 
@@ -148,11 +169,12 @@ static long peer_unread(struct dir *d)
  * it (read it, where that can be seen), or has been waited for long enough. */
 static int settled(struct dir *d, int64_t now)
 {
+    int arrived = acked(d->out); /* first: bytes still on their way are in no queue yet */
     long unread = peer_unread(d);
 
     if (now >= d->settle_until || unread == PEER_GONE)
         return 1; /* a receiver that does not read, or is gone: go on, as TCP would */
-    return unread <= 0 && acked(d->out);
+    return arrived && unread <= 0;
 }
 
 /* settle_poll - when to look again: soon at first, then less often (each

@@ -73,6 +73,7 @@ struct dir {
     int64_t settle_until;  /* waiting for the receiver to take a write until then; 0: not */
     int64_t settle_from;   /* when that wait began */
     int peer_seen;         /* the receiving socket was found in /proc/net/tcp once */
+    int peer_missed;       /* times in a row it was not found since */
     long pause;            /* the gap to keep once the receiver has taken the bytes */
     int64_t first_held, last_read; /* when the oldest held / the last byte arrived */
     uint64_t rng, next_cut;
