@@ -91,6 +91,9 @@ class Transcript:
         text.append("  " + _("{who}: $ {cmd}").format(who=who, cmd=cmd))
         if self.memory_blowup is not None:
             text.append("  " + _("It was killed there, with its whole process group."))
+        elif fate == "running" and any(f.hang for f in self.failures) and self.unread_when_stuck:
+            text.append("  " + _("It hung: asleep, with {n} bytes in its socket it had not read. It "
+                                 "was killed, with its whole process group.").format(n=self.unread_when_stuck))
         elif fate == "running" and any(f.hang for f in self.failures):
             text.append("  " + _("It hung: it was killed, with its whole process group."))
         elif fate not in ("", "running"):

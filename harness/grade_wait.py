@@ -28,6 +28,7 @@ class Waits:
     """The waits of a grade_session.Run (a mixin: it uses the run's state)."""
 
     looked = None   # (when, what the last look saw)
+    unread_when_stuck = None  # bytes the student had not read when a wait last gave up on it
 
     def patience(self):
         return max(PATIENCE, 5 * self.o.deadline)
@@ -45,6 +46,8 @@ class Waits:
             now = time.monotonic()
             quiet = self.idle() if now >= end else False
             if now >= last or quiet or (quiet is None and now >= blind_end):
+                stuck = quiet and self.looked and self.looked[1][0] == "stuck"
+                self.unread_when_stuck = self.looked[1][1] if stuck else None
                 return done()
             self.check_memory()
             self.pump(min(end - now, LOOK_EVERY) if now < end else LOOK_EVERY)
@@ -70,6 +73,9 @@ class Waits:
         table = tcp_queues()
         if table is None:
             return None
+        stuck = self.student_stuck(table)
+        if stuck is not None:
+            return stuck
         if trace and self.via_proxy and self.proxy is not None and not self.proxy_accounted():
             return False
         pipes = [self.proxy.stdout] if self.proxy is not None else []
@@ -91,6 +97,31 @@ class Waits:
                 return False
         return (self.bytes_in, len(self.outbuf), len(self.stdin_buf), self.sock_eof, self.stdout_eof,
                 tuple(sorted(threads)))
+
+    def student_stuck(self, table):
+        """The student alone, when nothing can wake it: every thread asleep
+        (not in a timed sleep), no byte of its own on its way, nothing more for
+        it from us, and bytes it has not read in one of its sockets - a thread
+        waiting in recv() or poll() there would have been woken by them. (The
+        proxy may then be waiting for it to read them: it is not looked at.)
+        ("stuck", those bytes, its threads and how far each has run: changes
+        whenever the student runs); None if not so."""
+        if self.student is None or self.outbuf or self.stdin_buf:
+            return None
+        threads, unread_bytes = [], 0
+        for pid, is_proxy in self.processes():
+            if is_proxy:
+                continue
+            mine = threads_of(pid)
+            if any(busy for _tid, busy, _ran in mine):
+                return None
+            threads += [(tid, ran) for tid, _busy, ran in mine]
+            for inode in socket_inodes(pid):
+                state, tx, rx = table.get(inode, (LISTEN, 0, 0))
+                if state != LISTEN and tx > 0:
+                    return None
+                unread_bytes += rx if state != LISTEN else 0
+        return ("stuck", unread_bytes, tuple(sorted(threads))) if threads and unread_bytes else None
 
     @staticmethod
     def queued(entry, listening_counts):

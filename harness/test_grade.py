@@ -275,6 +275,20 @@ def fixture(name):
     return f"python3 {path} {{port}}"
 
 
+def test_a_server_that_never_reads_again_is_told_so():
+    """One message per connection, then back to accept(): the second message
+    stays in its socket, unread. The grader tells that hang from a slow
+    program (asleep, with bytes it does not read: nothing can wake it) and
+    says so, without waiting for its safety net."""
+    if not os.path.exists("/proc/net/tcp"):
+        raise Skipped("needs /proc to see what the program has not read")
+    results = grade_it("server", fixture("echo_one_per_connection.py"),
+                       only=["two-in-one-write", "split-second-header"])
+    fails(results, "two-in-one-write", 'expected message "world"', "got nothing within 2 s",
+          "It hung: asleep, with 9 bytes in its socket it had not read.")
+    fails(results, "split-second-header", "It hung: asleep, with 2 bytes in its socket it had not read.")
+
+
 def test_one_recv_per_message_fails_two_in_one_write():
     results = grade_it("server", fixture("echo_recv1024.py"), only=["two-in-one-write", "split-in-body"],
                        deadline=QUICK)
