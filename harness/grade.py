@@ -22,10 +22,11 @@ answer, and an echo client must then exit with status 0.
 
 Each step has a deadline (--deadline, 2 s); a program that hangs - still
 waiting at the deadline, with nothing on its way to it - is killed with its
-whole process group and reported as hanging. One that is still busy (a slow
-machine) is given more time, 10 s at least. A cut reaches your recv() only
-if it is waiting there: at each cut the proxy waits until your program has
-read the bytes before it (Linux; elsewhere it pauses 40 ms). A correct
+whole process group and reported as hanging, and so is one asleep with bytes
+it has not read. One that is still busy (a slow machine, or a loop that
+never ends) is given more time: 10 s, or 5 deadlines if that is longer. At
+each cut the proxy waits until your program has read the bytes before it
+(Linux; elsewhere it pauses: 40 ms at a split). A correct
 program passes however the bytes come.
 
 Roles (--role) and protocols (--proto):
