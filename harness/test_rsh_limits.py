@@ -34,15 +34,20 @@ def test_idle_connections_are_told_why_and_closed():
         for sock in idle:
             sock.close()
     with rsh_server("--max-clients", "2", "--idle-timeout", "1", "--frame-timeout", "2") as server:
+        fds = baseline(server)
         idle = [server.connect(10), server.connect(10)]
         for i, sock in enumerate(idle):
             expect_error_then_eof(sock, f"idle client {i}", ["idle", "--idle-timeout"])
             sock.close()
+        # a barrier: the server has seen them go (a slot is free only then)
+        server.wait_for_baseline(fds)
         with closing(server.connect(10)) as sock:
             expect_answer("a client once the idle ones are gone", run_command(sock, "echo in"),
                           (b"in\n", b"", 0))
+        server.wait_for_baseline(fds)
         with closing(server.connect(10, auth=False)) as sock:
             expect_error_then_eof(sock, "a connection that never sends its token", ["token"])
+        server.wait_for_baseline(fds)
         with closing(server.connect(10)) as sock:
             expect_answer("a command that runs longer than --idle-timeout",
                           run_command(sock, "sleep 1.5; echo done"), (b"done\n", b"", 0))
