@@ -30,35 +30,32 @@ def free_port():
                 return port
 
 
-def group_pids(pgid):
-    pids = []
+def proc_table():
+    """{pid: (parent pid, process group)} of every process here, from /proc
+    (Linux; OSError without it)."""
+    found = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 with open(f"/proc/{name}/stat", "rb") as f:
                     stat = f.read()
-                if int(stat[stat.rindex(b")") + 2:].split()[2]) == pgid:
-                    pids.append(int(name))
+                fields = stat[stat.rindex(b")") + 2:].split()  # after the name, which may hold anything
+                found[int(name)] = (int(fields[1]), int(fields[2]))
             except (OSError, ValueError, IndexError):
                 continue
-    return pids
+    return found
+
+
+def group_pids(pgid):
+    return [pid for pid, (_ppid, group) in proc_table().items() if group == pgid]
 
 
 def family_pids(pgid):
     """The processes of group pgid and all their descendants, whatever their
     group (a server may run each command in a group of its own)."""
-    parent, found = {}, set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    stat = f.read()
-                fields = stat[stat.rindex(b")") + 2:].split()
-                parent[int(name)] = int(fields[1])
-                if int(fields[2]) == pgid:
-                    found.add(int(name))
-            except (OSError, ValueError, IndexError):
-                continue
+    table = proc_table()
+    parent = {pid: ppid for pid, (ppid, _group) in table.items()}
+    found = {pid for pid, (_ppid, group) in table.items() if group == pgid}
     grew = True
     while grew:
         more = {pid for pid, ppid in parent.items() if ppid in found} - found

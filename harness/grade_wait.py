@@ -24,6 +24,13 @@ LOOK_EVERY = 0.05   # seconds between two looks at whether anything happens
 LISTEN = "0A"       # a listening socket's state in /proc/net/tcp
 
 
+def asleep(pid):
+    """[(tid, how far it has run)] of the threads of process pid if every one
+    sleeps, and not in a timed sleep; None if one runs or will wake by itself."""
+    mine = threads_of(pid)
+    return None if any(busy for _tid, busy, _ran in mine) else [(tid, ran) for tid, _busy, ran in mine]
+
+
 class Waits:
     """The waits of a grade_session.Run (a mixin: it uses the run's state)."""
 
@@ -73,7 +80,10 @@ class Waits:
         table = tcp_queues()
         if table is None:
             return None
-        stuck = self.student_stuck(table)
+        # one look at every process: (is it the proxy, its threads if asleep, its sockets' queues)
+        procs = [(is_proxy, asleep(pid), [table.get(inode) for inode in socket_inodes(pid)])
+                 for pid, is_proxy in self.processes()]
+        stuck = self.student_stuck(procs)
         if stuck is not None:
             return stuck
         if trace and self.via_proxy and self.proxy is not None and not self.proxy_accounted():
@@ -84,21 +94,17 @@ class Waits:
         if any(not p.closed and unread(p.fileno()) for p in pipes):
             return False
         threads = []
-        for pid, is_proxy in self.processes():
-            mine = threads_of(pid)
-            if any(busy for _tid, busy, _ran in mine):
+        for is_proxy, sleeping, sockets in procs:
+            if sleeping is None or any(self.queued(e, listening_counts=is_proxy) for e in sockets):
                 return False
-            threads += [(tid, ran) for tid, _busy, ran in mine]
-            for inode in socket_inodes(pid):
-                if self.queued(table.get(inode), listening_counts=is_proxy):
-                    return False
+            threads += sleeping
         for s in (self.sock, self.listener):
             if s is not None and s.fileno() >= 0 and self.queued(table.get(str(os.fstat(s.fileno()).st_ino)), True):
                 return False
         return (self.bytes_in, len(self.outbuf), len(self.stdin_buf), self.sock_eof, self.stdout_eof,
                 tuple(sorted(threads)))
 
-    def student_stuck(self, table):
+    def student_stuck(self, procs):
         """The student alone, when nothing can wake it: every thread asleep
         (not in a timed sleep), no byte of its own on its way, nothing more for
         it from us, and bytes it has not read in one of its sockets - a thread
@@ -109,15 +115,13 @@ class Waits:
         if self.student is None or self.outbuf or self.stdin_buf:
             return None
         threads, unread_bytes = [], 0
-        for pid, is_proxy in self.processes():
+        for is_proxy, sleeping, sockets in procs:
             if is_proxy:
                 continue
-            mine = threads_of(pid)
-            if any(busy for _tid, busy, _ran in mine):
+            if sleeping is None:
                 return None
-            threads += [(tid, ran) for tid, _busy, ran in mine]
-            for inode in socket_inodes(pid):
-                state, tx, rx = table.get(inode, (LISTEN, 0, 0))
+            threads += sleeping
+            for state, tx, rx in filter(None, sockets):
                 if state != LISTEN and tx > 0:
                     return None
                 unread_bytes += rx if state != LISTEN else 0
@@ -152,10 +156,10 @@ class Waits:
         that changes whenever it runs, or prints."""
         if self.proxy.poll() is not None:
             return ()
-        mine = threads_of(self.proxy.pid)
-        if any(busy for _tid, busy, _ran in mine) or unread(self.proxy.stdout.fileno()):
+        sleeping = asleep(self.proxy.pid)
+        if sleeping is None or unread(self.proxy.stdout.fileno()):
             return False
-        return tuple(sorted((tid, ran) for tid, _busy, ran in mine))
+        return tuple(sorted(sleeping))
 
     def proxy_accounted(self):
         """Whether the proxy's lines account for every byte written toward the
