@@ -348,7 +348,9 @@ static int pump(struct conn *c, struct dir *d, int64_t now, int64_t *wake)
             return -1;
         if (d->blocked)
             return 0;
-        if (d->settle_until) {
+        /* nothing queued and no FIN due: nothing waits on the receiver yet
+         * (no polling of /proc until more bytes come) */
+        if (d->settle_until && (d->start != d->end || d->in_eof)) {
             if (!settled(d, now))
                 return wake_at(wake, settle_poll(d, now)), 0;
             d->settle_until = 0;
