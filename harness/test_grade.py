@@ -36,10 +36,11 @@ def need(path):
 
 # ---- the proxy on its own ----
 
-def proxy_run(up, data, *extra, late=0.0, reads=None):
+def proxy_run(up, data, *extra, late=0.0, reads=None, to_host="127.0.0.1"):
     """Send data in one write through `splitproxy --up up` to a server that
     records its recv()s (their sizes in reads, if given; it sleeps `late`
-    seconds before each, as a program on a loaded machine wakes late);
+    seconds before each, as a program on a loaded machine wakes late), on
+    127.0.0.1, which the proxy reaches as to_host;
     returns (proxy-up trace lines, bytes received, how the server's
     connection ended)."""
     need(PROXY)
@@ -63,7 +64,7 @@ def proxy_run(up, data, *extra, late=0.0, reads=None):
                 ending.append("reset")
     server = threading.Thread(target=serve)
     server.start()
-    proxy = subprocess.Popen([str(PROXY), "--listen", "0", "--to", f"127.0.0.1:{sink.getsockname()[1]}",
+    proxy = subprocess.Popen([str(PROXY), "--listen", "0", "--to", f"{to_host}:{sink.getsockname()[1]}",
                               "--up", up, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         m = LISTENING.fullmatch(proxy.stdout.readline().decode().rstrip("\n"))
@@ -160,39 +161,15 @@ def test_splitproxy_waits_until_the_receiver_has_read_each_piece():
 
 
 def test_splitproxy_sees_an_ipv4_reader_of_its_ipv6_socket():
-    """The proxy listens on :: and an IPv4 client connects (its address is
-    ::ffff:127.0.0.1 on the proxy's side): the client, which reads late, is
-    still found in /proc/net/tcp and gets each piece on its own."""
+    """The proxy reaches an IPv4 server as ::ffff:127.0.0.1, so its own socket
+    is IPv6: the server, which reads late, is still found in /proc/net/tcp
+    and gets each piece on its own."""
     if not os.path.exists("/proc/net/tcp") or not socket.has_ipv6:
         raise Skipped("needs /proc/net/tcp and IPv6")
-    need(PROXY)
-    data = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world"
-    server = socket.create_server(("127.0.0.1", 0))
-    proxy = subprocess.Popen([str(PROXY), "--host", "::", "--listen", "0", "--to",
-                              f"127.0.0.1:{server.getsockname()[1]}", "--down", "split-at:2,6",
-                              "--gap", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        m = LISTENING.search(proxy.stdout.readline().decode())
-        if not m:
-            raise Skipped(f"the proxy cannot listen on :: here: {proxy.stderr.read(300)!r}")
-        with socket.create_connection(("127.0.0.1", int(m.group(2))), timeout=10) as c:
-            conn, _ = server.accept()
-            with conn:
-                conn.sendall(data)
-                reads, got = [], b""
-                while len(got) < len(data):
-                    time.sleep(0.3)  # a reader that wakes late
-                    chunk = c.recv(65536)
-                    assert chunk, f"EOF after {got!r}"
-                    reads.append(len(chunk))
-                    got += chunk
-        assert got == data and reads == [2, 4, 12], f"the late IPv4 reader's recv()s returned {reads}"
-    finally:
-        proxy.kill()
-        proxy.wait()
-        proxy.stdout.close()
-        proxy.stderr.close()
-        server.close()
+    data, reads = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world", []
+    _, got, _ = proxy_run("split-at:2,6", data, "--gap", "0", late=0.3, reads=reads,
+                          to_host="::ffff:127.0.0.1")
+    assert got == data and reads[:3] == [2, 4, 12], f"the late IPv4 reader's recv()s returned {reads}"
 
 
 def test_splitproxy_eof_after_and_reset_after():
